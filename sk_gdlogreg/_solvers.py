@@ -1,0 +1,221 @@
+"""Gradient descent and its accelerated form, with step sizes and stopping.
+
+Every solver minimizes F(v) = J(v) + h(v), J smooth (``problem.loss_grad``) and h
+the L1 penalty (``problem.penalty``), by proximal gradient steps
+
+    v := prox_h(v - t * dJ/dv, t)
+
+which, with no L1 term, is the lecture's update ``w := w - alpha * dw``. Solvers
+know nothing of labels, classes or scikit-learn: they see a ``Problem``.
+
+One *iteration* is one evaluation of J and its gradient (the lecture's forward
+and backward pass), then either a stop or an update. ``loss_curve[k]`` is F at
+the point where iteration k took the gradient, so the loss curve is a
+by-product of solving and costs nothing extra.
+
+Step sizes:
+
+- a constant ``learning_rate`` is used as given, on the coordinates given;
+- ``learning_rate=None`` ("auto") chooses steps by backtracking on the
+  proximal sufficient-decrease condition
+  ``J(v+) <= J(v) + g.(v+ - v) + ||v+ - v||^2 / (2 t)``,
+  which guarantees F(v+) <= F(v). Plain descent tries the Barzilai-Borwein
+  step first (its rejected trials cost one pass each); the accelerated solver
+  lets the step grow again after each accepted one.
+"""
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._penalty import L1Penalty
+
+# Halvings of the step before the line search gives up (the decrease is then
+# below rounding error: there is nothing left to gain).
+MAX_BACKTRACKS = 60
+
+
+class Problem:
+    """F = J + h in the solver's coordinates, and how optimality is measured.
+
+    Parameters
+    ----------
+    objective : object with ``loss_grad(theta) -> (J, grad)`` on raw coefficients.
+    l1 : float
+        Strength of the L1 term on the feature columns (not the intercept).
+    coords : Standardization
+        The coordinates the solver moves in (``theta = coords.to_raw(v)``).
+    tol_coords : Standardization
+        The standardized coordinates in which the optimality residual is
+        measured, whatever ``coords`` are, so that ``tol`` is unit-free.
+    """
+
+    def __init__(self, objective, l1, coords, tol_coords):
+        self.objective = objective
+        self.coords, self.tol_coords = coords, tol_coords
+        self.penalty = self._l1_in(coords, l1)
+        self.tol_penalty = self._l1_in(tol_coords, l1)
+        self.dtype = np.dtype(objective.X.dtype)
+
+    @staticmethod
+    def _l1_in(coords, l1):
+        weights = np.zeros(coords.n_features + int(coords.fit_intercept))
+        weights[: coords.n_features] = 1 / coords.scale
+        return L1Penalty(l1, weights)
+
+    def loss_grad(self, v):
+        J, g = self.objective.loss_grad(self.coords.to_raw(v))
+        return J, self.coords.grad_from_raw(g)
+
+    def residual(self, v, g):
+        """Largest entry of the minimum-norm subgradient of F, in tol_coords."""
+        if self.tol_coords is not self.coords:
+            v, g = self.coords.to_raw(v), self.coords.grad_to_raw(g)
+            v, g = self.tol_coords.from_raw(v), self.tol_coords.grad_from_raw(g)
+        return float(np.max(np.abs(self.tol_penalty.min_norm_subgradient(v, g))))
+
+
+@dataclass
+class Result:
+    coef: np.ndarray
+    n_iter: int = 0
+    loss_curve: list = field(default_factory=list)
+    residual: float = math.inf
+    converged: bool = False
+    # the first iteration at which a constant step made F go up, if any
+    increased_at: int | None = None
+    # why the solver stopped early without converging, if it did
+    stopped: str | None = None
+
+
+def _slack(problem, J):
+    """Rounding error allowed in a comparison of two values of J."""
+    return 16 * np.finfo(problem.dtype).eps * abs(J)
+
+
+def _sufficient_decrease(problem, J, g, J_new, d, t):
+    return J_new <= J + float(np.vdot(g, d)) + float(np.vdot(d, d)) / (2 * t) + _slack(
+        problem, J
+    )
+
+
+def gradient_descent(problem, v, *, learning_rate, max_iter, tol, step0=1.0, callback=None):
+    """Proximal gradient descent: constant steps, or Barzilai-Borwein + backtracking.
+
+    With ``learning_rate=None`` F never increases (up to rounding error).
+    """
+    res = Result(coef=v)
+    penalty = problem.penalty
+    J, g = problem.loss_grad(v)
+    t = step0 if learning_rate is None else learning_rate
+    v_prev = v
+    for k in range(max_iter):
+        F = J + penalty.value(v)
+        if not math.isfinite(F):  # a constant step too large: keep the last finite point
+            v, res.stopped = v_prev, "diverged"
+            break
+        res.loss_curve.append(F)
+        res.n_iter, res.residual = k + 1, problem.residual(v, g)
+        if callback is not None and callback(k, v, F, res.residual, t):
+            res.stopped = "callback"
+            break
+        if res.residual <= tol:
+            res.converged = True
+            break
+        if learning_rate is not None:
+            if k and F > res.loss_curve[-2] + _slack(problem, F) and res.increased_at is None:
+                res.increased_at = k
+            v_new = penalty.prox(v - t * g, t)
+            if not np.all(np.isfinite(v_new)):
+                res.stopped = "diverged"
+                break
+            if k + 1 < max_iter:  # no pass is wasted after the last update
+                J, g = problem.loss_grad(v_new)
+        else:
+            for _ in range(MAX_BACKTRACKS):
+                v_new = penalty.prox(v - t * g, t)
+                J_new, g_new = problem.loss_grad(v_new)
+                if _sufficient_decrease(problem, J, g, J_new, v_new - v, t):
+                    break
+                t /= 2
+            else:
+                res.stopped = "line search"
+                break
+            t = _bb_step(v_new - v, g_new - g, t, alternate=k % 2)
+            J, g = J_new, g_new
+        v_prev, v = v, v_new
+    res.coef = v
+    return res
+
+
+def _bb_step(s, y, t, alternate):
+    """Barzilai-Borwein step from the last move s and gradient change y.
+
+    The long (BB1) and short (BB2) forms alternate, which is more robust than
+    either alone; a non-positive curvature estimate doubles the step instead.
+    """
+    sy = float(np.vdot(s, y))
+    if sy <= 0:
+        return 2 * t
+    return sy / float(np.vdot(y, y)) if alternate else float(np.vdot(s, s)) / sy
+
+
+def nesterov(problem, v, *, learning_rate, max_iter, tol, step0=1.0, callback=None):
+    """Accelerated proximal gradient (FISTA) with adaptive restart.
+
+    The gradient is taken at the extrapolated point y; momentum is reset when it
+    points against the last step (O'Donoghue & Candes' gradient restart), which
+    recovers the linear convergence plain FISTA loses on strongly convex
+    problems. With ``learning_rate=None`` each step is found by backtracking
+    (one extra evaluation of J per trial) and then allowed to grow.
+    """
+    res = Result(coef=v)
+    penalty = problem.penalty
+    x, y, theta = v, v, 1.0
+    t = step0 if learning_rate is None else learning_rate
+    grow = 2.0  # step growth while no trial has been rejected yet, then gentler
+    for k in range(max_iter):
+        J, g = problem.loss_grad(y)
+        F = J + penalty.value(y)
+        if not math.isfinite(F):  # a constant step too large: keep the last finite point
+            res.stopped = "diverged"
+            break
+        res.loss_curve.append(F)
+        res.n_iter, res.residual = k + 1, problem.residual(y, g)
+        if callback is not None and callback(k, y, F, res.residual, t):
+            x, res.stopped = y, "callback"
+            break
+        if res.residual <= tol:
+            x, res.converged = y, True
+            break
+        if learning_rate is not None:
+            if F > res.loss_curve[0] + _slack(problem, F) and res.increased_at is None:
+                res.increased_at = k
+            x_new = penalty.prox(y - t * g, t)
+        else:
+            for _ in range(MAX_BACKTRACKS):
+                x_new = penalty.prox(y - t * g, t)
+                J_new, _ = problem.loss_grad(x_new)
+                if _sufficient_decrease(problem, J, g, J_new, x_new - y, t):
+                    break
+                t, grow = t / 2, 1.1
+            else:
+                x, res.stopped = y, "line search"
+                break
+        if not np.all(np.isfinite(x_new)):
+            res.stopped = "diverged"
+            break
+        theta_new = (1 + math.sqrt(1 + 4 * theta**2)) / 2
+        if np.vdot(y - x_new, x_new - x) > 0:  # momentum against the step: restart
+            y, theta_new = x_new, 1.0
+        else:
+            y = x_new + ((theta - 1) / theta_new) * (x_new - x)
+        x, theta = x_new, theta_new
+        if learning_rate is None:
+            t *= grow
+    res.coef = x
+    return res
+
+
+SOLVERS = {"gd": gradient_descent, "nesterov": nesterov}
