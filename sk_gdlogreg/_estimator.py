@@ -106,8 +106,11 @@ class GDLogisticRegression(ClassifierMixin, BaseEstimator):
     >>> from sk_gdlogreg import GDLogisticRegression
     >>> X, y = load_breast_cancer(return_X_y=True)
     >>> clf = make_pipeline(StandardScaler(), GDLogisticRegression()).fit(X, y)
-    >>> print(f"{clf.score(X, y):.3f}")
-    0.989
+    >>> print(f"{clf.score(X, y):.2f}")
+    0.99
+    >>> gd = clf[-1]
+    >>> print(f"J: {gd.loss_curve_[0]:.4f} -> {gd.loss_curve_[-1]:.4f}")
+    J: 0.6931 -> 0.0664
     """
 
     _parameter_constraints: dict = {
