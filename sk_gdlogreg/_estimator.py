@@ -5,21 +5,48 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import expit, log_expit, log_softmax, softmax
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.base import BaseEstimator, _fit_context
+from sklearn.callback import CallbackSupportMixin
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.preprocessing import LabelEncoder
+from sklearn.utils._array_api import (
+    _is_numpy_namespace,
+    _max_precision_float_dtype,
+    check_same_namespace,
+    get_namespace,
+    get_namespace_and_device,
+    move_to,
+)
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, validate_data
 
-from ._objective import LogisticObjective, Standardization, weighted_mean_std
+from ._objective import (
+    LogisticObjective,
+    Standardization,
+    log_softmax,
+    sigmoid,
+    softplus,
+    weighted_mean_std,
+)
 from ._solvers import SOLVERS, Problem
 
 
-class GDLogisticRegression(ClassifierMixin, BaseEstimator):
+def _is_fitted_attribute(name):
+    return name.endswith("_") and not name.startswith("_")
+
+
+def _host(*arrays):
+    """NumPy versions of arrays, without a copy for those that already are."""
+    return [
+        a if isinstance(a, np.ndarray) or sp.issparse(a) else move_to(a, xp=np, device="cpu")
+        for a in arrays
+    ]
+
+
+class GDLogisticRegression(CallbackSupportMixin, LinearClassifierMixin, BaseEstimator):
     """Logistic regression fitted by full-batch gradient descent.
 
     Minimizes scikit-learn's logistic-regression objective, normalized by the
@@ -84,9 +111,11 @@ class GDLogisticRegression(ClassifierMixin, BaseEstimator):
         The intercepts b.
     n_iter_ : int
         Iterations run.
-    loss_curve_ : ndarray of shape (n_iter_,)
+    loss_curve_ : list of float, of length n_iter_
         The objective J at the point where each iteration took its gradient;
-        ``loss_curve_[0]`` is J at the start.
+        ``loss_curve_[0]`` is J at the start. (A list, as in
+        :class:`~sklearn.neural_network.MLPClassifier`: plain numbers whatever
+        the array namespace of X.)
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -160,6 +189,7 @@ class GDLogisticRegression(ClassifierMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        tags.array_api_support = True
         return tags
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -169,7 +199,9 @@ class GDLogisticRegression(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data; float32 stays float32.
+            Training data; float32 stays float32. With
+            ``sklearn.set_config(array_api_dispatch=True)``, an array of any Array
+            API namespace (PyTorch, CuPy, ...): the fit then runs on its device.
         y : array-like of shape (n_samples,)
             Class labels.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -180,76 +212,112 @@ class GDLogisticRegression(ClassifierMixin, BaseEstimator):
         self : object
             The fitted estimator.
         """
-        X, y = validate_data(
-            self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32]
-        )
+        # Nothing half-done: validation sets attributes (n_features_in_, ...)
+        # before it can fail, so a failed fit puts back what was there.
+        fitted = {k: v for k, v in vars(self).items() if _is_fitted_attribute(k)}
+        try:
+            return self._fit(X, y, sample_weight)
+        except BaseException:
+            for k in [k for k in vars(self) if _is_fitted_attribute(k)]:
+                delattr(self, k)
+            vars(self).update(fitted)
+            raise
+
+    def _fit(self, X, y, sample_weight):
+        xp, _, device = get_namespace_and_device(X)
+        dtypes = [xp.float64, xp.float32]
+        if _max_precision_float_dtype(xp, device) != xp.float64:
+            dtypes = [xp.float32]
+        sample_weight = move_to(sample_weight, xp=xp, device=device)
+        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=dtypes)
         check_classification_targets(y)
         encoder = LabelEncoder()
-        y_idx = encoder.fit_transform(y)
+        y_idx = move_to(encoder.fit_transform(y), xp=xp, device=device)
         classes = encoder.classes_
-        if len(classes) < 2:
+        n_classes = classes.shape[0]
+        if n_classes < 2:
             raise ValueError(
                 "This solver needs samples of at least 2 classes in the data, but "
                 f"the data contains only one class: {classes[0]!r}."
             )
-        s = _check_sample_weight(
-            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
-        )
-        weighted = classes[np.bincount(y_idx, weights=s, minlength=len(classes)) > 0]
-        if len(weighted) < 2:
-            raise ValueError(
-                "This solver needs samples of at least 2 classes with positive "
-                f"sample weight, but only class {weighted[0]!r} has any."
-            )
-        if self.class_weight is not None:
-            class_weight = compute_class_weight(
-                self.class_weight, classes=classes, y=y, sample_weight=s
-            )
-            s = s * class_weight[y_idx].astype(X.dtype)
-        S = float(s.sum())
-
-        binary = len(classes) == 2
-        n_outputs = 1 if binary else len(classes)
-        y_fit = (y_idx == 1).astype(X.dtype) if binary else y_idx
+        s = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
+        s = self._times_class_weights(s, y_idx, classes, xp, device)
+        S = float(xp.sum(s))
         if np.isinf(self.C):
             l1 = l2 = 0.0
         else:
             l1, l2 = self.l1_ratio / (self.C * S), (1 - self.l1_ratio) / (self.C * S)
 
+        # The loops are NumPy code, written to be read: they get NumPy copies.
+        xp_fit = np if _is_numpy_namespace(xp) or self.loop_mode else xp
+        X_fit, y_fit, s_fit = _host(X, y_idx, s) if xp_fit is np else (X, y_idx, s)
         objective = LogisticObjective(
-            X, y_fit, s, n_outputs, self.fit_intercept, l2, self.loop_mode
+            X_fit, y_fit, s_fit, n_classes, self.fit_intercept, l2, self.loop_mode, xp_fit
         )
-        tol_coords, coords, step0 = self._coordinates(X, s / S, l2, n_outputs)
+        tol_coords, coords, step0 = self._coordinates(X_fit, s_fit / S, l2, n_classes, xp_fit)
         problem = Problem(objective, l1, coords, tol_coords)
-
-        theta0 = np.zeros(objective.coef_shape, dtype=X.dtype)
+        fit_device = "cpu" if xp_fit is np else device
+        theta0 = xp_fit.zeros(objective.coef_shape, dtype=X_fit.dtype, device=fit_device)
         if self.warm_start and getattr(self, "coef_", None) is not None:
-            if self.coef_.shape == (n_outputs, X.shape[1]):
-                theta0[:, : X.shape[1]] = self.coef_
+            if tuple(self.coef_.shape) == (objective.n_outputs, X.shape[1]):
+                theta0[:, : X.shape[1]] = move_to(self.coef_, xp=xp_fit, device=fit_device)
                 if self.fit_intercept:
-                    theta0[:, -1] = self.intercept_
+                    theta0[:, -1] = move_to(self.intercept_, xp=xp_fit, device=fit_device)
+
+        callback_ctx = self._init_callback_context(max_subtasks=self.max_iter)
+        callback_kwargs = dict(
+            estimator=self,
+            X=X,
+            y=y,
+            metadata=None if sample_weight is None else {"sample_weight": sample_weight},
+        )
+        callback_ctx.call_on_fit_task_begin(**callback_kwargs)
+        if getattr(self, "_skl_callbacks", None):
+            self.classes_ = classes  # what predict needs, for the per-iteration models
+            iteration_ctx = (callback_ctx, callback_kwargs, xp, device)
+        else:
+            iteration_ctx = None
         result = SOLVERS[self.solver](
             problem,
             coords.from_raw(theta0),
-            learning_rate=None if self.learning_rate == "auto" else self.learning_rate,
+            learning_rate=None if self.learning_rate == "auto" else float(self.learning_rate),
             max_iter=self.max_iter,
             tol=self.tol,
             step0=step0,
-            callback=self._print_iteration if self.verbose else None,
+            callback=self._iteration_callback(coords, iteration_ctx),
         )
         self._warn_about(result)
 
-        theta = coords.to_raw(result.coef)
         self.classes_ = classes
-        self.coef_ = theta[:, : X.shape[1]].copy()
-        self.intercept_ = (
-            theta[:, -1].copy() if self.fit_intercept else np.zeros(n_outputs, X.dtype)
-        )
+        self.coef_, self.intercept_ = self._unpack(coords.to_raw(result.coef), xp, device)
         self.n_iter_ = result.n_iter
-        self.loss_curve_ = np.asarray(result.loss_curve)
+        self.loss_curve_ = result.loss_curve
+        callback_ctx.call_on_fit_task_end(**callback_kwargs, reconstruction_attributes={})
         return self
 
-    def _coordinates(self, X, sw, l2, n_outputs):
+    def _times_class_weights(self, s, y_idx, classes, xp, device):
+        """Sample weights times class weights; at least two classes must weigh > 0.
+
+        The per-class sums are set-up work on K numbers: done once, on the host.
+        """
+        s_host, y_host = _host(s, y_idx)
+        n_classes = classes.shape[0]
+        weighted = np.bincount(y_host, weights=s_host, minlength=n_classes) > 0
+        if weighted.sum() < 2:
+            raise ValueError(
+                "This solver needs samples of at least 2 classes with positive "
+                f"sample weight, but only class {classes[int(weighted.argmax())]!r} has any."
+            )
+        if self.class_weight is None:
+            return s
+        (classes_host,) = _host(classes)
+        class_weight = compute_class_weight(
+            self.class_weight, classes=classes_host, y=classes_host[y_host], sample_weight=s_host
+        )
+        class_weight = xp.asarray(class_weight, dtype=s.dtype, device=device)
+        return s * xp.take(class_weight, y_idx)
+
+    def _coordinates(self, X, sw, l2, n_classes, xp):
         """The coordinates of the optimality test, and those the solver moves in.
 
         The test is taken on standardized features (centred when there is an
@@ -259,36 +327,68 @@ class GDLogisticRegression(ClassifierMixin, BaseEstimator):
         is about the same (a diagonal preconditioner): the variance of its
         feature plus the L2 term's share, which also tames tiny-scale features
         that the penalty dominates; ``step0`` is the inverse of an upper bound
-        on the curvature there, a safe first step that line search then adapts.
+        on the curvature there, a safe first step that the solver then adapts.
         """
-        mean, std = weighted_mean_std(X, sw)
-        constant = std <= 10 * np.finfo(X.dtype).eps * np.abs(mean)
-        if not self.fit_intercept:
-            mean = np.zeros_like(mean)
-        tol_coords = Standardization(
-            mean, np.where(constant, 1, std).astype(X.dtype), self.fit_intercept
-        )
-        n_features = X.shape[1]
+        mean, std = weighted_mean_std(X, sw, xp)
+        constant = std <= 10 * xp.finfo(X.dtype).eps * xp.abs(mean)
+        ones, zeros = xp.ones_like(std), xp.zeros_like(std)
+        centre = mean if self.fit_intercept else zeros
+        tol_coords = Standardization(centre, xp.where(constant, ones, std), self.fit_intercept, xp)
         if self.learning_rate != "auto":
-            ones = np.ones(n_features, dtype=X.dtype)
-            return tol_coords, Standardization(0 * ones, ones, self.fit_intercept), None
+            return tol_coords, Standardization(zeros, ones, self.fit_intercept, xp), None
         # the largest curvature of the log-loss: 1/4 (sigmoid), 1/2 (softmax)
-        curvature = 0.25 if n_outputs == 1 else 0.5
-        var = np.where(constant, 0, std.astype(np.float64) ** 2)
+        curvature = 0.25 if n_classes == 2 else 0.5
+        var = xp.where(constant, zeros, std**2)
         if not self.fit_intercept:
             var = var + mean**2  # without centring, the raw second moment
-        scale = np.sqrt(var + l2 / curvature)
-        scale = np.where(scale > 0, scale, 1).astype(X.dtype)
-        if np.array_equal(scale, tol_coords.scale):
+        scale = xp.sqrt(var + l2 / curvature)
+        scale = xp.where(scale > 0, scale, ones)
+        if bool(xp.all(scale == tol_coords.scale)):
             coords = tol_coords
         else:
-            coords = Standardization(mean, scale, self.fit_intercept)
-        step0 = 1 / (curvature * (n_features + 1))
+            coords = Standardization(centre, scale, self.fit_intercept, xp)
+        step0 = 1 / (curvature * (X.shape[1] + 1))
         return tol_coords, coords, step0
 
-    def _print_iteration(self, k, v, F, residual, step):
-        print(f"iter {k:5d}   J = {F:.8e}   residual = {residual:.3e}   step = {step:.3e}")
-        return False
+    def _unpack(self, theta, xp, device):
+        """coef_ and intercept_ from theta (intercept last), in X's namespace and device."""
+        theta = move_to(theta, xp=xp, device=device)
+        n_features = theta.shape[1] - int(self.fit_intercept)
+        coef = xp.asarray(theta[:, :n_features], copy=True)
+        if self.fit_intercept:
+            return coef, xp.asarray(theta[:, n_features], copy=True)
+        return coef, xp.zeros(theta.shape[0], dtype=theta.dtype, device=device)
+
+    def _iteration_callback(self, coords, iteration_ctx):
+        """The solver's per-iteration hook: verbose printing and scikit-learn callbacks.
+
+        Each iteration is a subtask of the fit for scikit-learn's callbacks; the
+        model at that iteration is built only if a callback asks for it. A
+        callback's request to stop ends the fit after that iteration.
+        """
+        if not self.verbose and iteration_ctx is None:
+            return None
+
+        def callback(k, v, F, residual, step):
+            if self.verbose:
+                print(
+                    f"iter {k:5d}   J = {F:.8e}   residual = {residual:.3e}   step = {step:.3e}"
+                )
+            if iteration_ctx is None:
+                return False
+            fit_ctx, kwargs, xp, device = iteration_ctx
+            ctx = fit_ctx.subcontext(task_name="iteration")
+
+            def model_at_iteration():
+                coef, intercept = self._unpack(coords.to_raw(v), xp, device)
+                return {"coef_": coef, "intercept_": intercept}
+
+            ctx.call_on_fit_task_begin(**kwargs)
+            return ctx.call_on_fit_task_end(
+                **kwargs, reconstruction_attributes=model_at_iteration
+            )
+
+        return callback
 
     def _warn_about(self, result):
         lr = self.learning_rate
@@ -308,7 +408,7 @@ class GDLogisticRegression(ClassifierMixin, BaseEstimator):
                     else ""
                 ),
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=5,  # _warn_about, _fit, fit, _fit_context, the caller
             )
         elif not result.converged and result.stopped != "callback":
             reason = (
@@ -321,33 +421,23 @@ class GDLogisticRegression(ClassifierMixin, BaseEstimator):
                 f"residual {result.residual:.2e} > tol={self.tol}. Increase max_iter, "
                 "or try solver='nesterov'.",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=5,  # _warn_about, _fit, fit, _fit_context, the caller
             )
-
-    def decision_function(self, X):
-        """Logits z = X W^T + b: shape (n_samples,) for two classes, else (n_samples, n_classes)."""
-        check_is_fitted(self)
-        X = validate_data(
-            self, X, accept_sparse="csr", reset=False, dtype=[np.float64, np.float32]
-        )
-        z = safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
-        return z.ravel() if z.shape[1] == 1 else z
-
-    def predict(self, X):
-        """Most probable class of each example."""
-        z = self.decision_function(X)
-        return self.classes_[(z > 0).astype(int) if z.ndim == 1 else z.argmax(axis=1)]
 
     def predict_proba(self, X):
         """Class probabilities, columns in the order of ``classes_``."""
+        check_same_namespace(X, self, attribute="coef_", method="predict_proba")
+        xp, _ = get_namespace(X)
         z = self.decision_function(X)
         if z.ndim == 1:
-            return np.column_stack([expit(-z), expit(z)])
-        return softmax(z, axis=1)
+            return xp.stack([sigmoid(-z, xp), sigmoid(z, xp)], axis=1)
+        return xp.exp(log_softmax(z, xp))
 
     def predict_log_proba(self, X):
         """Logarithm of the class probabilities, computed without log(0)."""
+        check_same_namespace(X, self, attribute="coef_", method="predict_log_proba")
+        xp, _ = get_namespace(X)
         z = self.decision_function(X)
         if z.ndim == 1:
-            return np.column_stack([log_expit(-z), log_expit(z)])
-        return log_softmax(z, axis=1)
+            return -xp.stack([softplus(z, xp), softplus(-z, xp)], axis=1)
+        return log_softmax(z, xp)

@@ -1,32 +1,38 @@
 """The non-smooth part of the objective: a weighted L1 penalty and its prox.
 
-    h(v) = strength * sum_kj weights_j |v_kj|
+    h(v) = sum_kj thresholds_j |v_kj|,   thresholds_j = strength * weights_j
 
-``weights`` is 0 for the intercept column (never penalized) and, in standardized
-coordinates ``v_j = w_j * scale_j``, ``1 / scale_j`` for feature j, so that ``h``
-is the same ``strength * ||W||_1`` whatever the coordinates.
-A proximal gradient step ``prox(v - t g, t)`` soft-thresholds each entry, which
-is what sets coefficients exactly to zero.
+``weights`` is 0 for the intercept column (never penalized) and, in coordinates
+``v_j = w_j * scale_j``, ``1 / scale_j`` for feature j, so that ``h`` is the same
+``strength * ||W||_1`` whatever the coordinates. A proximal gradient step
+``prox(v - t g, t)`` soft-thresholds each entry, which is what sets coefficients
+exactly to zero. Arrays may come from any Array API namespace ``xp``.
 """
 
 import numpy as np
 
 
+def _positive_part(r, xp):
+    return (r + xp.abs(r)) / 2  # max(r, 0), exactly, without a scalar argument
+
+
 class L1Penalty:
-    def __init__(self, strength, weights):
+    def __init__(self, strength, weights, xp=np):
         self.strength = strength
-        self.thresholds = strength * np.asarray(weights)
+        self.thresholds = strength * weights
+        self.xp = xp
 
     def value(self, v):
         if not self.strength:
             return 0.0
-        return float(np.sum(np.abs(v) @ self.thresholds))
+        return float(self.xp.sum(self.xp.abs(v) * self.thresholds))
 
     def prox(self, v, step):
         """argmin_u h(u) + ||u - v||^2 / (2 step): soft-thresholding."""
         if not self.strength:
             return v
-        return np.sign(v) * np.maximum(np.abs(v) - step * self.thresholds, 0)
+        xp = self.xp
+        return xp.sign(v) * _positive_part(xp.abs(v) - step * self.thresholds, xp)
 
     def min_norm_subgradient(self, v, g):
         """The smallest element of g + dh(v): the optimality residual.
@@ -36,6 +42,6 @@ class L1Penalty:
         """
         if not self.strength:
             return g
-        thr = np.broadcast_to(self.thresholds, g.shape)
-        at_zero = np.sign(g) * np.maximum(np.abs(g) - thr, 0)
-        return np.where(v == 0, at_zero, g + np.sign(v) * thr)
+        xp = self.xp
+        at_zero = xp.sign(g) * _positive_part(xp.abs(g) - self.thresholds, xp)
+        return xp.where(v == 0, at_zero, g + xp.sign(v) * self.thresholds)

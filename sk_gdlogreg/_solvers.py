@@ -11,7 +11,9 @@ know nothing of labels, classes or scikit-learn: they see a ``Problem``.
 One *iteration* is one evaluation of J and its gradient (the lecture's forward
 and backward pass), then either a stop or an update. ``loss_curve[k]`` is F at
 the point where iteration k took the gradient, so the loss curve is a
-by-product of solving and costs nothing extra.
+by-product of solving and costs nothing extra. ``callback(k, v, F, residual,
+step)``, if given, is called at every iteration with the model ``v`` that a stop
+at that moment would return; a true return value stops the solver.
 
 Step sizes:
 
@@ -61,15 +63,23 @@ class Problem:
     def __init__(self, objective, l1, coords, tol_coords):
         self.objective = objective
         self.coords, self.tol_coords = coords, tol_coords
+        self.xp = objective.xp
         self.penalty = self._l1_in(coords, l1)
         self.tol_penalty = self._l1_in(tol_coords, l1)
-        self.dtype = np.dtype(objective.X.dtype)
+        self.eps = float(self.xp.finfo(objective.dtype).eps)
 
-    @staticmethod
-    def _l1_in(coords, l1):
-        weights = np.zeros(coords.n_features + int(coords.fit_intercept))
-        weights[: coords.n_features] = 1 / coords.scale
-        return L1Penalty(l1, weights)
+    def _l1_in(self, coords, l1):
+        xp = self.xp
+        weights = 1 / coords.scale
+        if coords.fit_intercept:
+            weights = xp.concat([weights, xp.zeros_like(weights[:1])])
+        return L1Penalty(l1, weights, xp)
+
+    def dot(self, a, b):
+        return float(np.vdot(a, b)) if self.xp is np else float(self.xp.sum(a * b))
+
+    def all_finite(self, a):
+        return bool(self.xp.all(self.xp.isfinite(a)))
 
     def loss_grad(self, v):
         J, g = self.objective.loss_grad(self.coords.to_raw(v))
@@ -80,7 +90,8 @@ class Problem:
         if self.tol_coords is not self.coords:
             v, g = self.coords.to_raw(v), self.coords.grad_to_raw(g)
             v, g = self.tol_coords.from_raw(v), self.tol_coords.grad_from_raw(g)
-        return float(np.max(np.abs(self.tol_penalty.min_norm_subgradient(v, g))))
+        xp = self.xp
+        return float(xp.max(xp.abs(self.tol_penalty.min_norm_subgradient(v, g))))
 
 
 @dataclass
@@ -98,13 +109,11 @@ class Result:
 
 def _slack(problem, J):
     """Rounding error allowed in a comparison of two values of J."""
-    return 16 * np.finfo(problem.dtype).eps * abs(J)
+    return 16 * problem.eps * abs(J)
 
 
 def _sufficient_decrease(problem, J, g, J_new, d, t):
-    return J_new <= J + float(np.vdot(g, d)) + float(np.vdot(d, d)) / (2 * t) + _slack(
-        problem, J
-    )
+    return J_new <= J + problem.dot(g, d) + problem.dot(d, d) / (2 * t) + _slack(problem, J)
 
 
 def gradient_descent(problem, v, *, learning_rate, max_iter, tol, step0=1.0, callback=None):
@@ -134,7 +143,7 @@ def gradient_descent(problem, v, *, learning_rate, max_iter, tol, step0=1.0, cal
             if k and F > res.loss_curve[-2] + _slack(problem, F) and res.increased_at is None:
                 res.increased_at = k
             v_new = penalty.prox(v - t * g, t)
-            if not np.all(np.isfinite(v_new)):
+            if not problem.all_finite(v_new):
                 res.stopped = "diverged"
                 break
             if k + 1 < max_iter:  # no pass is wasted after the last update
@@ -149,23 +158,23 @@ def gradient_descent(problem, v, *, learning_rate, max_iter, tol, step0=1.0, cal
             else:
                 res.stopped = "line search"
                 break
-            t = _bb_step(v_new - v, g_new - g, t)
+            t = _bb_step(problem, v_new - v, g_new - g, t)
             J, g = J_new, g_new
         v_prev, v = v, v_new
     res.coef = v
     return res
 
 
-def _bb_step(s, y, t):
+def _bb_step(problem, s, y, t):
     """The short Barzilai-Borwein step s.y / y.y from the last move s and gradient change y.
 
     It is the step that fits the secant equation t*y ~ s best; a non-positive
     curvature estimate doubles the step instead.
     """
-    sy = float(np.vdot(s, y))
+    sy = problem.dot(s, y)
     if sy <= 0:
         return 2 * t
-    return sy / float(np.vdot(y, y))
+    return sy / problem.dot(y, y)
 
 
 def nesterov(problem, v, *, learning_rate, max_iter, tol, step0=1.0, callback=None):
@@ -193,8 +202,9 @@ def nesterov(problem, v, *, learning_rate, max_iter, tol, step0=1.0, callback=No
             break
         res.loss_curve.append(F)
         res.n_iter, res.residual = k + 1, problem.residual(y, g)
-        if callback is not None and callback(k, y, F, res.residual, t):
-            x, res.stopped = y, "callback"
+        # the model so far is x, the point a stop here returns; F is J(y)
+        if callback is not None and callback(k, x, F, res.residual, t):
+            res.stopped = "callback"
             break
         if res.residual <= tol:
             x, res.converged = y, True
@@ -206,17 +216,17 @@ def nesterov(problem, v, *, learning_rate, max_iter, tol, step0=1.0, callback=No
                 res.increased_at = k
         elif y_prev is not None:
             dy, dg = y - y_prev, g - g_prev
-            dy2, dg2 = float(np.vdot(dy, dy)), float(np.vdot(dg, dg))
+            dy2, dg2 = problem.dot(dy, dy), problem.dot(dg, dg)
             if dy2 > 0 and dg2 > 0:
                 t = math.sqrt(dy2 / dg2)
             if rises >= 2:
                 t /= 2
         x_new = penalty.prox(y - t * g, t)
-        if not np.all(np.isfinite(x_new)):
+        if not problem.all_finite(x_new):
             res.stopped = "diverged"
             break
         theta_new = (1 + math.sqrt(1 + 4 * theta**2)) / 2
-        if rose or np.vdot(y - x_new, x_new - x) > 0:  # restart the momentum
+        if rose or problem.dot(y - x_new, x_new - x) > 0:  # restart the momentum
             y_next, theta_new = x_new, 1.0
         else:
             y_next = x_new + ((theta - 1) / theta_new) * (x_new - x)
