@@ -1,6 +1,8 @@
 """GDLogisticRegression: parameters, validation, and the glue to the solvers."""
 
+import sys
 import warnings
+from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
@@ -34,6 +36,12 @@ from ._objective import (
 from ._solvers import SOLVERS, Problem
 
 
+def _is_dask_array(X):
+    """Whether X is a Dask array, without importing Dask."""
+    da = sys.modules.get("dask.array")
+    return da is not None and isinstance(X, da.Array)
+
+
 def _is_fitted_attribute(name):
     return name.endswith("_") and not name.startswith("_")
 
@@ -44,6 +52,57 @@ def _host(*arrays):
         a if isinstance(a, np.ndarray) or sp.issparse(a) else move_to(a, xp=np, device="cpu")
         for a in arrays
     ]
+
+
+@dataclass
+class FitData:
+    """What the solver needs from the data, whoever holds it (NumPy, an Array API
+    namespace, Dask): built by ``_prepare_fit`` or ``_dask.prepare_fit``."""
+
+    objective: object  # LogisticObjective or one like it: loss_grad, coef_shape, xp, ...
+    classes: object  # the labels, sorted
+    mean: object  # weighted column means and standard deviations of X,
+    std: object  # in the objective's namespace
+    l1: float
+    xp: object  # namespace and device of X: the fitted attributes go there
+    device: object
+    callback_data: dict  # X, y and metadata for scikit-learn's callbacks
+
+
+def _prepare_fit(estimator, X, y, sample_weight):
+    """Validate in-memory data (NumPy, SciPy sparse, any Array API namespace)."""
+    xp, _, device = get_namespace_and_device(X)
+    dtypes = [xp.float64, xp.float32]
+    if _max_precision_float_dtype(xp, device) != xp.float64:
+        dtypes = [xp.float32]
+    sample_weight = move_to(sample_weight, xp=xp, device=device)
+    X, y = validate_data(estimator, X, y, accept_sparse="csr", dtype=dtypes)
+    check_classification_targets(y)
+    encoder = LabelEncoder()
+    y_idx = move_to(encoder.fit_transform(y), xp=xp, device=device)
+    classes = encoder.classes_
+    n_classes = classes.shape[0]
+    if n_classes < 2:
+        raise ValueError(
+            "This solver needs samples of at least 2 classes in the data, but "
+            f"the data contains only one class: {classes[0]!r}."
+        )
+    s = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
+    s = estimator._times_class_weights(s, y_idx, classes, xp, device)
+    S = float(xp.sum(s))
+    l1, l2 = estimator._penalty_strengths(S)
+
+    # The loops are NumPy code, written to be read: they get NumPy copies.
+    xp_fit = np if _is_numpy_namespace(xp) or estimator.loop_mode else xp
+    X_fit, y_fit, s_fit = _host(X, y_idx, s) if xp_fit is np else (X, y_idx, s)
+    objective = LogisticObjective(
+        X_fit, y_fit, s_fit, n_classes, estimator.fit_intercept, l2, estimator.loop_mode, xp_fit
+    )
+    mean, std = weighted_mean_std(X_fit, s_fit / S, xp_fit)
+    metadata = None if sample_weight is None else {"sample_weight": sample_weight}
+    return FitData(
+        objective, classes, mean, std, l1, xp, device, dict(X=X, y=y, metadata=metadata)
+    )
 
 
 class GDLogisticRegression(CallbackSupportMixin, LinearClassifierMixin, BaseEstimator):
@@ -224,57 +283,30 @@ class GDLogisticRegression(CallbackSupportMixin, LinearClassifierMixin, BaseEsti
             raise
 
     def _fit(self, X, y, sample_weight):
-        xp, _, device = get_namespace_and_device(X)
-        dtypes = [xp.float64, xp.float32]
-        if _max_precision_float_dtype(xp, device) != xp.float64:
-            dtypes = [xp.float32]
-        sample_weight = move_to(sample_weight, xp=xp, device=device)
-        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=dtypes)
-        check_classification_targets(y)
-        encoder = LabelEncoder()
-        y_idx = move_to(encoder.fit_transform(y), xp=xp, device=device)
-        classes = encoder.classes_
-        n_classes = classes.shape[0]
-        if n_classes < 2:
-            raise ValueError(
-                "This solver needs samples of at least 2 classes in the data, but "
-                f"the data contains only one class: {classes[0]!r}."
-            )
-        s = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
-        s = self._times_class_weights(s, y_idx, classes, xp, device)
-        S = float(xp.sum(s))
-        if np.isinf(self.C):
-            l1 = l2 = 0.0
+        if _is_dask_array(X):
+            from ._dask import prepare_fit  # Dask is optional: imported when used
         else:
-            l1, l2 = self.l1_ratio / (self.C * S), (1 - self.l1_ratio) / (self.C * S)
-
-        # The loops are NumPy code, written to be read: they get NumPy copies.
-        xp_fit = np if _is_numpy_namespace(xp) or self.loop_mode else xp
-        X_fit, y_fit, s_fit = _host(X, y_idx, s) if xp_fit is np else (X, y_idx, s)
-        objective = LogisticObjective(
-            X_fit, y_fit, s_fit, n_classes, self.fit_intercept, l2, self.loop_mode, xp_fit
+            prepare_fit = _prepare_fit
+        data = prepare_fit(self, X, y, sample_weight)
+        objective = data.objective
+        tol_coords, coords, step0 = self._coordinates(data, objective.xp)
+        problem = Problem(objective, data.l1, coords, tol_coords)
+        theta0 = objective.xp.zeros(
+            objective.coef_shape, dtype=objective.dtype, device=objective.device
         )
-        tol_coords, coords, step0 = self._coordinates(X_fit, s_fit / S, l2, n_classes, xp_fit)
-        problem = Problem(objective, l1, coords, tol_coords)
-        fit_device = "cpu" if xp_fit is np else device
-        theta0 = xp_fit.zeros(objective.coef_shape, dtype=X_fit.dtype, device=fit_device)
+        n_features = objective.n_features
         if self.warm_start and getattr(self, "coef_", None) is not None:
-            if tuple(self.coef_.shape) == (objective.n_outputs, X.shape[1]):
-                theta0[:, : X.shape[1]] = move_to(self.coef_, xp=xp_fit, device=fit_device)
+            if tuple(self.coef_.shape) == (objective.n_outputs, n_features):
+                theta0[:, :n_features] = self._moved(self.coef_, objective)
                 if self.fit_intercept:
-                    theta0[:, -1] = move_to(self.intercept_, xp=xp_fit, device=fit_device)
+                    theta0[:, -1] = self._moved(self.intercept_, objective)
 
         callback_ctx = self._init_callback_context(max_subtasks=self.max_iter)
-        callback_kwargs = dict(
-            estimator=self,
-            X=X,
-            y=y,
-            metadata=None if sample_weight is None else {"sample_weight": sample_weight},
-        )
+        callback_kwargs = dict(estimator=self, **data.callback_data)
         callback_ctx.call_on_fit_task_begin(**callback_kwargs)
         if getattr(self, "_skl_callbacks", None):
-            self.classes_ = classes  # what predict needs, for the per-iteration models
-            iteration_ctx = (callback_ctx, callback_kwargs, xp, device)
+            self.classes_ = data.classes  # what predict needs, for the per-iteration models
+            iteration_ctx = (callback_ctx, callback_kwargs, data.xp, data.device)
         else:
             iteration_ctx = None
         result = SOLVERS[self.solver](
@@ -288,12 +320,23 @@ class GDLogisticRegression(CallbackSupportMixin, LinearClassifierMixin, BaseEsti
         )
         self._warn_about(result)
 
-        self.classes_ = classes
-        self.coef_, self.intercept_ = self._unpack(coords.to_raw(result.coef), xp, device)
+        self.classes_ = data.classes
+        theta = coords.to_raw(result.coef)
+        self.coef_, self.intercept_ = self._unpack(theta, data.xp, data.device)
         self.n_iter_ = result.n_iter
         self.loss_curve_ = result.loss_curve
         callback_ctx.call_on_fit_task_end(**callback_kwargs, reconstruction_attributes={})
         return self
+
+    def _penalty_strengths(self, S):
+        """(l1, l2): the weights of ||W||_1 and (1/2)||W||^2 in J, for weights summing to S."""
+        if np.isinf(self.C):
+            return 0.0, 0.0
+        return self.l1_ratio / (self.C * S), (1 - self.l1_ratio) / (self.C * S)
+
+    @staticmethod
+    def _moved(a, objective):
+        return move_to(a, xp=objective.xp, device=objective.device)
 
     def _times_class_weights(self, s, y_idx, classes, xp, device):
         """Sample weights times class weights; at least two classes must weigh > 0.
@@ -317,7 +360,7 @@ class GDLogisticRegression(CallbackSupportMixin, LinearClassifierMixin, BaseEsti
         class_weight = xp.asarray(class_weight, dtype=s.dtype, device=device)
         return s * xp.take(class_weight, y_idx)
 
-    def _coordinates(self, X, sw, l2, n_classes, xp):
+    def _coordinates(self, data, xp):
         """The coordinates of the optimality test, and those the solver moves in.
 
         The test is taken on standardized features (centred when there is an
@@ -329,15 +372,15 @@ class GDLogisticRegression(CallbackSupportMixin, LinearClassifierMixin, BaseEsti
         that the penalty dominates; ``step0`` is the inverse of an upper bound
         on the curvature there, a safe first step that the solver then adapts.
         """
-        mean, std = weighted_mean_std(X, sw, xp)
-        constant = std <= 10 * xp.finfo(X.dtype).eps * xp.abs(mean)
+        mean, std, l2 = data.mean, data.std, data.objective.l2
+        constant = std <= 10 * xp.finfo(std.dtype).eps * xp.abs(mean)
         ones, zeros = xp.ones_like(std), xp.zeros_like(std)
         centre = mean if self.fit_intercept else zeros
         tol_coords = Standardization(centre, xp.where(constant, ones, std), self.fit_intercept, xp)
         if self.learning_rate != "auto":
             return tol_coords, Standardization(zeros, ones, self.fit_intercept, xp), None
         # the largest curvature of the log-loss: 1/4 (sigmoid), 1/2 (softmax)
-        curvature = 0.25 if n_classes == 2 else 0.5
+        curvature = 0.25 if data.objective.n_outputs == 1 else 0.5
         var = xp.where(constant, zeros, std**2)
         if not self.fit_intercept:
             var = var + mean**2  # without centring, the raw second moment
@@ -347,7 +390,7 @@ class GDLogisticRegression(CallbackSupportMixin, LinearClassifierMixin, BaseEsti
             coords = tol_coords
         else:
             coords = Standardization(centre, scale, self.fit_intercept, xp)
-        step0 = 1 / (curvature * (X.shape[1] + 1))
+        step0 = 1 / (curvature * (std.shape[0] + 1))
         return tol_coords, coords, step0
 
     def _unpack(self, theta, xp, device):

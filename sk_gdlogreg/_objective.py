@@ -153,6 +153,7 @@ class LogisticObjective:
         self.n_features = X.shape[1]
         self.dtype = X.dtype
         self.xp = xp
+        self.device = "cpu" if xp is np else X.device
         if self.n_outputs == 1:
             y = xp.astype(y == 1, X.dtype)  # the positive class is class 1
         elif xp is not np:
