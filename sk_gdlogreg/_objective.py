@@ -19,12 +19,13 @@ Coefficient layout, as in scikit-learn's ``LinearModelLoss``: ``coef`` has shape
 is the binary model (sigmoid, ``y`` in {0, 1}); ``K > 1`` the multinomial one
 (softmax, ``y`` holds class indices).
 
-This module knows nothing of scikit-learn: plain arrays in, numbers out.
+This module knows nothing of estimators or labels: arrays in, numbers out.
 """
 
 import numpy as np
 import scipy.sparse as sp
 
+from ._fused import loss_grad
 from ._loops import LOOP_KERNELS
 
 # Stable element-wise functions, for any Array API namespace ``xp``. They use
@@ -58,45 +59,13 @@ def _binary_loss_dz(z, y, xp=np):
     return loss, a - y
 
 
-def forward(X, coef, fit_intercept):
-    """Logits z = X W^T + b, shape (m, K)."""
-    n_features = X.shape[1]
-    z = X @ coef[:, :n_features].T
-    if sp.issparse(z):  # a sparse X times a dense W is dense already
-        z = z.toarray()
-    if fit_intercept:
-        z += coef[:, n_features]
-    return np.asarray(z)
-
-
-def loss_grad(X, y, sw, coef, fit_intercept):
-    """J (without penalty) and its gradient with respect to ``coef``; NumPy or SciPy sparse X.
-
-    One forward pass (z, a, J) and one backward pass (dz, dW, db), with no loop
-    over examples or features. ``y`` is 0/1 (binary) or class indices.
-    """
-    z = forward(X, coef, fit_intercept)
-    if coef.shape[0] == 1:
-        loss, dz = _binary_loss_dz(z[:, 0], y)
-        dz = dz[:, None]
-    else:
-        rows = np.arange(z.shape[0])
-        logp = log_softmax(z)
-        loss = -logp[rows, y]
-        dz = np.exp(logp)
-        dz[rows, y] -= 1
-    dz *= sw[:, None]
-    grad = np.empty_like(coef)
-    n_features = X.shape[1]
-    # (X^T dz)^T rather than dz^T X: the form scipy.sparse computes without a copy.
-    grad[:, :n_features] = (X.T @ dz).T
-    if fit_intercept:
-        grad[:, n_features] = dz.sum(axis=0)
-    return float(np.dot(sw, loss)), grad
-
-
 def loss_grad_xp(X, Y, sw, coef, fit_intercept, xp):
-    """The same as ``loss_grad``, for arrays of any Array API namespace and device.
+    """J (without penalty) and its gradient, for arrays of any Array API namespace.
+
+    The vectorized lecture, as written: one forward pass (z, a, J) and one
+    backward pass (dz, dW = dz^T X, db), with no loop over examples or features.
+    NumPy arrays get ``loss_grad`` from ``_fused.py`` instead, the same
+    computation streamed through X once, in cache-sized blocks of rows.
 
     ``Y`` is 0/1 (binary) or one-hot rows (multinomial): fancy indexing is not
     part of the standard. Everything stays on X's device; J comes back as a
