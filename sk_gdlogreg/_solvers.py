@@ -107,6 +107,22 @@ class Result:
     stopped: str | None = None
 
 
+def _record_and_test(res, problem, k, F, point, g, tol, callback, model, step):
+    """An iteration's book-keeping, shared by the solvers: True when they must stop.
+
+    Records F (taken at ``point``, with gradient ``g``) and the optimality
+    residual there, calls the callback with the current ``model``, and tests
+    the tolerance.
+    """
+    res.loss_curve.append(F)
+    res.n_iter, res.residual = k + 1, problem.residual(point, g)
+    if callback is not None and callback(k, model, F, res.residual, step):
+        res.stopped = "callback"
+        return True
+    res.converged = res.residual <= tol
+    return res.converged
+
+
 def _slack(problem, J):
     """Rounding error allowed in a comparison of two values of J."""
     return 16 * problem.eps * abs(J)
@@ -131,13 +147,7 @@ def gradient_descent(problem, v, *, learning_rate, max_iter, tol, step0=1.0, cal
         if not math.isfinite(F):  # a constant step too large: keep the last finite point
             v, res.stopped = v_prev, "diverged"
             break
-        res.loss_curve.append(F)
-        res.n_iter, res.residual = k + 1, problem.residual(v, g)
-        if callback is not None and callback(k, v, F, res.residual, t):
-            res.stopped = "callback"
-            break
-        if res.residual <= tol:
-            res.converged = True
+        if _record_and_test(res, problem, k, F, v, g, tol, callback, v, t):
             break
         if learning_rate is not None:
             if k and F > res.loss_curve[-2] + _slack(problem, F) and res.increased_at is None:
@@ -200,14 +210,10 @@ def nesterov(problem, v, *, learning_rate, max_iter, tol, step0=1.0, callback=No
         if not math.isfinite(F):  # a constant step too large: keep the last finite point
             res.stopped = "diverged"
             break
-        res.loss_curve.append(F)
-        res.n_iter, res.residual = k + 1, problem.residual(y, g)
-        # the model so far is x, the point a stop here returns; F is J(y)
-        if callback is not None and callback(k, x, F, res.residual, t):
-            res.stopped = "callback"
-            break
-        if res.residual <= tol:
-            x, res.converged = y, True
+        # the model so far is x, what a stop by the callback returns; F is J(y)
+        if _record_and_test(res, problem, k, F, y, g, tol, callback, x, t):
+            if res.converged:
+                x = y
             break
         rose = k > 0 and F > res.loss_curve[-2] + _slack(problem, F)
         rises = rises + 1 if rose else 0
