@@ -467,8 +467,31 @@ class GDLogisticRegression(CallbackSupportMixin, LinearClassifierMixin, BaseEsti
                 stacklevel=5,  # _warn_about, _fit, fit, _fit_context, the caller
             )
 
+    def decision_function(self, X):
+        """Confidence scores: ``X @ coef_.T + intercept_``, shape (n_samples,) for two classes.
+
+        On a Dask array, a lazy Dask array chunked like X's rows.
+        """
+        if _is_dask_array(X):
+            from ._dask import decision_function
+
+            return decision_function(self, X)
+        return super().decision_function(X)
+
+    def predict(self, X):
+        """Class labels from ``classes_``; on a Dask array, a lazy Dask array."""
+        if _is_dask_array(X):
+            from ._dask import predict
+
+            return predict(self, X)
+        return super().predict(X)
+
     def predict_proba(self, X):
         """Class probabilities, columns in the order of ``classes_``."""
+        if _is_dask_array(X):
+            from ._dask import predict_proba
+
+            return predict_proba(self, X)
         check_same_namespace(X, self, attribute="coef_", method="predict_proba")
         xp, _ = get_namespace(X)
         z = self.decision_function(X)
@@ -478,6 +501,10 @@ class GDLogisticRegression(CallbackSupportMixin, LinearClassifierMixin, BaseEsti
 
     def predict_log_proba(self, X):
         """Logarithm of the class probabilities, computed without log(0)."""
+        if _is_dask_array(X):
+            from ._dask import predict_log_proba
+
+            return predict_log_proba(self, X)
         check_same_namespace(X, self, attribute="coef_", method="predict_log_proba")
         xp, _ = get_namespace(X)
         z = self.decision_function(X)
