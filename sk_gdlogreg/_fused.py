@@ -50,6 +50,11 @@ _MIN_BLOCK_ROWS = 64
 _MAX_BLOCK_ROWS = 16384
 # A thread is only worth its hand-off cost (~50-100 us) when it gets a couple of blocks.
 _MIN_BLOCKS_PER_THREAD = 2
+# The default number of threads, at most. Python threads take turns at the GIL between
+# the ~20 NumPy calls of each block; measured on a 16-core machine (1,000,000 x 100,
+# benchmarks/ in the README), a pass took 43 ms (float32) with 2 threads, 62 with 4,
+# 80 with 8 and 86 with 16: past 2 threads the hand-offs cost more than they give.
+_MAX_DEFAULT_THREADS = 2
 # Scalars as read-only 0-d arrays of each dtype: NumPy then skips the Python-scalar conversion
 # and type resolution (~0.3 us per ufunc call), and building them once saves ~1 us each per
 # call: small problems are made of such microseconds.
@@ -78,7 +83,8 @@ def loss_grad(X, y, sw, coef, fit_intercept, n_threads=None):
     n_threads : int or None
         Threads over rows. None: as many as the environment allows (OpenMP / cgroup / affinity
         limits as scikit-learn sees them, capped by the BLAS thread setting, so that
-        ``threadpoolctl.threadpool_limits(1)`` or ``OMP_NUM_THREADS=1`` make it serial).
+        ``threadpoolctl.threadpool_limits(1)`` or ``OMP_NUM_THREADS=1`` make it serial), and at
+        most ``_MAX_DEFAULT_THREADS`` (more were measured slower).
 
     Returns
     -------
@@ -384,4 +390,4 @@ def _resolve_n_threads(n_threads, blas_threads):
     except ImportError:  # pragma: no cover
         n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     # Also honour a BLAS-only limit (OPENBLAS_NUM_THREADS=1, threadpool_limits(1, "blas")).
-    return max(1, min(n or 1, blas_threads))
+    return max(1, min(n or 1, blas_threads, _MAX_DEFAULT_THREADS))

@@ -204,7 +204,7 @@ class Standardization:
         return g
 
 
-def weighted_mean_std(X, sw, xp=np, block_rows=4096):
+def weighted_mean_std(X, sw, xp=np, block_rows=1024):
     """Column means and standard deviations under weights ``sw`` (summing to 1).
 
     Dense X is read once, in blocks of rows, without the temporary copy that

@@ -7,7 +7,7 @@ from sk_gdlogreg import GDLogisticRegression
 
 CONFIGURATIONS = [
     GDLogisticRegression(),
-    GDLogisticRegression(solver="nesterov"),
+    GDLogisticRegression(solver="gd"),
     GDLogisticRegression(l1_ratio=1.0),
     GDLogisticRegression(l1_ratio=0.5, C=0.5),
     GDLogisticRegression(class_weight="balanced"),
