@@ -98,7 +98,7 @@ def _prepare_fit(estimator, X, y, sample_weight):
     objective = LogisticObjective(
         X_fit, y_fit, s_fit, n_classes, estimator.fit_intercept, l2, estimator.loop_mode, xp_fit
     )
-    mean, std = weighted_mean_std(X_fit, s_fit / S, xp_fit)
+    mean, std = weighted_mean_std(X_fit, s_fit, xp_fit)
     metadata = None if sample_weight is None else {"sample_weight": sample_weight}
     return FitData(
         objective, classes, mean, std, l1, xp, device, dict(X=X, y=y, metadata=metadata)

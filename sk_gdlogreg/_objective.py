@@ -205,7 +205,7 @@ class Standardization:
 
 
 def weighted_mean_std(X, sw, xp=np, block_rows=1024):
-    """Column means and standard deviations under weights ``sw`` (summing to 1).
+    """Column means and standard deviations under non-negative weights ``sw``.
 
     Dense X is read once, in blocks of rows, without the temporary copy that
     ``X - mean`` would make; per-block statistics are merged with Chan's formula,
