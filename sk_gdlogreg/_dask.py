@@ -42,12 +42,11 @@ import dask
 import dask.array as da
 import numpy as np
 from sklearn.exceptions import DataConversionWarning
-from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from . import _objective
-from ._estimator import FitData
+from ._estimator import FitData, _check_two_classes, _class_weights
 
 # Persist when the data takes less than this fraction of the memory available
 # (for the workers: of their room before spilling; the rest is for the tasks).
@@ -268,11 +267,7 @@ def _check_summary(estimator, summary, dtype):
         what = "NaN" if np.isnan(classes).any() else "infinity"
         raise ValueError(f"Input y contains {what}.")
     check_classification_targets(classes)  # the type of target is that of its values
-    if classes.shape[0] < 2:
-        raise ValueError(
-            "This solver needs samples of at least 2 classes in the data, but "
-            f"the data contains only one class: {classes[0]!r}."
-        )
+    _check_two_classes(classes)
     if summary["s_nan"]:
         raise ValueError("Input sample_weight contains NaN.")
     if summary["s_inf"]:
@@ -281,12 +276,6 @@ def _check_summary(estimator, summary, dtype):
         raise ValueError("Sample weights must contain at least one non-zero number.")
     if summary["s_neg"]:
         raise ValueError("Negative values in data passed to `sample_weight`.")
-    weighted = summary["counts"] > 0
-    if weighted.sum() < 2:
-        raise ValueError(
-            "This solver needs samples of at least 2 classes with positive "
-            f"sample weight, but only class {classes[int(weighted.argmax())]!r} has any."
-        )
 
 
 # ------------------------------------------------------------------------ persist
@@ -487,11 +476,8 @@ def prepare_fit(estimator, X, y, sample_weight):
     _check_summary(estimator, summary, X.dtype)
 
     classes, counts = summary["classes"], summary["counts"]
-    class_weight = None
-    if estimator.class_weight is not None:
-        class_weight = compute_class_weight(
-            estimator.class_weight, classes=classes, y=classes, sample_weight=counts
-        )
+    class_weight = _class_weights(estimator.class_weight, classes, counts)
+    if class_weight is not None:
         S = float(np.dot(class_weight, counts))
     else:
         S = float(counts.sum())

@@ -54,6 +54,35 @@ def _host(*arrays):
     ]
 
 
+def _check_two_classes(classes):
+    if classes.shape[0] < 2:
+        raise ValueError(
+            "This solver needs samples of at least 2 classes in the data, but "
+            f"the data contains only one class: {classes[0]!r}."
+        )
+
+
+def _class_weights(class_weight, classes, per_class_weight):
+    """The weight of each class, from the sums of the sample weights per class.
+
+    At least two classes must weigh more than 0. ``class_weight=None`` gives
+    None. Given one entry per class with its sum of weights, scikit-learn's
+    ``compute_class_weight`` is the same as given every label with its weight,
+    so neither the in-memory nor the Dask path needs the labels again.
+    """
+    weighted = per_class_weight > 0
+    if weighted.sum() < 2:
+        raise ValueError(
+            "This solver needs samples of at least 2 classes with positive "
+            f"sample weight, but only class {classes[int(weighted.argmax())]!r} has any."
+        )
+    if class_weight is None:
+        return None
+    return compute_class_weight(
+        class_weight, classes=classes, y=classes, sample_weight=per_class_weight
+    )
+
+
 @dataclass
 class FitData:
     """What the solver needs from the data, whoever holds it (NumPy, an Array API
@@ -82,11 +111,7 @@ def _prepare_fit(estimator, X, y, sample_weight):
     y_idx = move_to(encoder.fit_transform(y), xp=xp, device=device)
     classes = encoder.classes_
     n_classes = classes.shape[0]
-    if n_classes < 2:
-        raise ValueError(
-            "This solver needs samples of at least 2 classes in the data, but "
-            f"the data contains only one class: {classes[0]!r}."
-        )
+    _check_two_classes(classes)
     s = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
     s = estimator._times_class_weights(s, y_idx, classes, xp, device)
     S = float(xp.sum(s))
@@ -350,24 +375,15 @@ class GDLogisticRegression(CallbackSupportMixin, LinearClassifierMixin, BaseEsti
         return move_to(a, xp=objective.xp, device=objective.device)
 
     def _times_class_weights(self, s, y_idx, classes, xp, device):
-        """Sample weights times class weights; at least two classes must weigh > 0.
+        """Sample weights times class weights.
 
         The per-class sums are set-up work on K numbers: done once, on the host.
         """
-        s_host, y_host = _host(s, y_idx)
-        n_classes = classes.shape[0]
-        weighted = np.bincount(y_host, weights=s_host, minlength=n_classes) > 0
-        if weighted.sum() < 2:
-            raise ValueError(
-                "This solver needs samples of at least 2 classes with positive "
-                f"sample weight, but only class {classes[int(weighted.argmax())]!r} has any."
-            )
-        if self.class_weight is None:
+        s_host, y_host, classes_host = _host(s, y_idx, classes)
+        per_class = np.bincount(y_host, weights=s_host, minlength=classes.shape[0])
+        class_weight = _class_weights(self.class_weight, classes_host, per_class)
+        if class_weight is None:
             return s
-        (classes_host,) = _host(classes)
-        class_weight = compute_class_weight(
-            self.class_weight, classes=classes_host, y=classes_host[y_host], sample_weight=s_host
-        )
         class_weight = xp.asarray(class_weight, dtype=s.dtype, device=device)
         return s * xp.take(class_weight, y_idx)
 
