@@ -1,7 +1,12 @@
-"""Logistic regression fitted by full-batch gradient descent, as a scikit-learn estimator."""
+"""Logistic regression fitted by full-batch gradient descent, as a scikit-learn estimator.
 
+``GDLogisticRegression`` is the estimator, ``LossCurveDisplay`` draws its cost
+curve, and ``sk_gdlogreg.lecture`` is the algorithm as the lecture teaches it.
+"""
+
+from . import lecture
 from ._estimator import GDLogisticRegression
 from ._plot import LossCurveDisplay
 
-__all__ = ["GDLogisticRegression", "LossCurveDisplay"]
+__all__ = ["GDLogisticRegression", "LossCurveDisplay", "lecture"]
 __version__ = "0.1.0"

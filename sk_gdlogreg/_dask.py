@@ -5,10 +5,10 @@ optional dependency (``pip install sk_gdlogreg[dask]``).
 
 Full-batch gradient descent scales out simply: J and its gradient are sums over
 the rows, so every chunk of rows computes its part and only ``1 + coef.size``
-numbers per chunk travel. ``DaskLogisticObjective.loss_grad(coef)`` is one pass
-over the data: the package's NumPy kernel (``_objective.loss_grad``) runs on each
-chunk, its (J, gradient) is packed into one float64 row, and the rows are summed
-by a tree reduction. Each call builds a fresh graph of the same size on top of
+numbers per chunk travel. ``DaskData.loss_grad(coef)`` is one pass over the
+data: the package's one data term (``_objective.data_term``) runs on each
+chunk, its (J, gradient) is packed into one float64 row, and the rows are
+summed by a tree reduction. Each call builds a fresh graph of the same size on top of
 the data, so nothing grows with the number of iterations; the solvers, the step
 sizes, the L1 prox and ``loss_curve_`` stay on the client, in NumPy, as for
 in-memory data.
@@ -42,11 +42,15 @@ import dask
 import dask.array as da
 import numpy as np
 from sklearn.exceptions import DataConversionWarning
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted
 
-from . import _objective
-from ._estimator import FitData, _check_two_classes, _class_weights
+from . import _dask_stats, _objective
+from ._dask_predict import (  # noqa: F401  the backend's predict functions
+    decision_function,
+    predict,
+    predict_log_proba,
+    predict_proba,
+)
+from ._data import FitData, class_weights, encode_labels
 
 # Persist when the data takes less than this fraction of the memory available
 # (for the workers: of their room before spilling; the rest is for the tasks).
@@ -58,15 +62,11 @@ EMBED_COEF_BYTES = 2**20
 
 
 # --------------------------------------------------------------------- validation
-def _name(estimator):
-    return type(estimator).__name__
-
-
 def _unknown_chunks(a):
     return any(math.isnan(c) for c in a.chunks[0])
 
 
-def _check_X(estimator, X, name="X"):
+def _check_X(estimator_name, X, name="X"):
     """A 2-D Dask array of NumPy chunks, in float32 or float64, chunked by rows only."""
     if X.ndim != 2:
         raise ValueError(
@@ -75,7 +75,7 @@ def _check_X(estimator, X, name="X"):
     meta = getattr(X, "_meta", None)
     if meta is not None and not isinstance(meta, np.ndarray):
         raise TypeError(
-            f"{_name(estimator)} accepts Dask arrays of NumPy chunks only; the chunks of "
+            f"{estimator_name} accepts Dask arrays of NumPy chunks only; the chunks of "
             f"{name} are {type(meta).__module__}.{type(meta).__name__}."
         )
     if X.dtype.kind == "c":
@@ -87,10 +87,10 @@ def _check_X(estimator, X, name="X"):
     return X
 
 
-def _min_size_error(estimator, what, X):
+def _min_size_error(estimator_name, what, X):
     return ValueError(
         f"Found array with 0 {what}(s) (shape={X.shape}) while a minimum of 1 is "
-        f"required by {_name(estimator)}."
+        f"required by {estimator_name}."
     )
 
 
@@ -129,153 +129,6 @@ def _as_rows(v, name, rows, n_samples):
     if not isinstance(v, da.Array):
         return da.from_array(v, chunks=(rows,))
     return v if v.chunks[0] == rows else v.rechunk((rows,))
-
-
-# -------------------------------------------------------------- the statistics pass
-def _stats_row(Xb, w):
-    """[W, mean, M2] of rows Xb under weights w, in float64 (zeros if W == 0)."""
-    d = Xb.shape[1]
-    out = np.zeros(1 + 2 * d)
-    W = float(w.sum())
-    if W > 0:
-        mean = (w @ Xb) / W
-        out[0] = W
-        out[1 : 1 + d] = mean
-        diff = Xb - mean  # one temporary the size of the chunk, in float64
-        out[1 + d :] = w @ np.square(diff, out=diff)
-    return out
-
-
-def _block_summary(Xb, yb, sb=None, *, by_class):
-    """All the statistics of one chunk, in one 1-element object array.
-
-    The classes and per-class sums of the weights; [W, mean, M2] of X, per class
-    if ``by_class`` (the class weights multiply them after the pass, once the
-    classes are known); the flags of the checks on X and the weights.
-    """
-    classes, inv = np.unique(yb, return_inverse=True)
-    inv = inv.reshape(-1)
-    w = np.ones(yb.shape[0]) if sb is None else sb.astype(np.float64)
-    finite = bool(np.isfinite(Xb).all())
-    if by_class:
-        stats = np.zeros((classes.shape[0], 1 + 2 * Xb.shape[1]))
-        for k in range(classes.shape[0]):
-            rows = inv == k
-            stats[k] = _stats_row(Xb[rows], w[rows])
-    else:
-        stats = _stats_row(Xb, w)[None, :]
-    summary = {
-        "by_class": by_class,
-        "classes": classes,
-        "counts": np.bincount(inv, weights=w, minlength=classes.shape[0]),
-        "stats": stats,
-        "x_nan": not finite and bool(np.isnan(Xb).any()),
-        "x_inf": not finite and bool(np.isinf(Xb).any()),
-        "s_nan": bool(np.isnan(w).any()),
-        "s_inf": bool(np.isinf(w).any()),
-        "s_neg": bool((w < 0).any()),
-        "s_nonzero": bool((w != 0).any()),
-    }
-    out = np.empty(1, dtype=object)
-    out[0] = summary
-    return out
-
-
-def _chan_merge(stats, groups, n_groups):
-    """Merge rows [W, mean, M2] by group with Chan et al.'s formula, vectorized."""
-    d = (stats.shape[1] - 1) // 2
-    W, M, M2 = stats[:, 0], stats[:, 1 : 1 + d], stats[:, 1 + d :]
-    out = np.zeros((n_groups, stats.shape[1]))
-    Wg = np.bincount(groups, weights=W, minlength=n_groups)
-    sum_wm = np.zeros((n_groups, d))
-    np.add.at(sum_wm, groups, W[:, None] * M)
-    mean = np.divide(sum_wm, Wg[:, None], out=np.zeros_like(sum_wm), where=Wg[:, None] > 0)
-    m2 = np.zeros((n_groups, d))
-    np.add.at(m2, groups, M2 + W[:, None] * np.square(M - mean[groups]))
-    out[:, 0], out[:, 1 : 1 + d], out[:, 1 + d :] = Wg, mean, m2
-    return out
-
-
-FLAGS = ("x_nan", "x_inf", "s_nan", "s_inf", "s_neg", "s_nonzero")
-
-
-def _merge_summaries(parts, axis=None, keepdims=True, **kwargs):
-    """Merge chunk summaries (a node of the reduction tree)."""
-    parts = list(np.ravel(parts))
-    by_class = parts[0]["by_class"]
-    classes = np.unique(np.concatenate([p["classes"] for p in parts]))
-    counts = np.zeros(classes.shape[0])
-    groups = []
-    for p in parts:
-        pos = np.searchsorted(classes, p["classes"])
-        counts[pos] += p["counts"]
-        groups.append(pos if by_class else np.zeros(1, dtype=np.intp))
-    stats = _chan_merge(
-        np.concatenate([p["stats"] for p in parts]),
-        np.concatenate(groups).astype(np.intp),
-        classes.shape[0] if by_class else 1,
-    )
-    merged = {k: any(p[k] for p in parts) for k in FLAGS}
-    merged.update(by_class=by_class, classes=classes, counts=counts, stats=stats)
-    out = np.empty(1, dtype=object)
-    out[0] = merged
-    return out
-
-
-def _summary(X, y, s, by_class):
-    """The lazy statistics pass: a blockwise summary per chunk, tree-merged."""
-    obj = np.empty((0,), dtype=object)
-    args = [X, "ij", y, "i"] + ([] if s is None else [s, "i"])
-    parts = da.blockwise(
-        _block_summary, "i", *args, by_class=by_class, dtype=object,
-        adjust_chunks={"i": 1}, concatenate=True, meta=obj,
-    )
-    return da.reduction(
-        parts, chunk=lambda x, axis, keepdims: x, combine=_merge_summaries,
-        aggregate=_merge_summaries, axis=0, keepdims=True, dtype=object,
-        concatenate=True, meta=obj,
-    )
-
-
-def _group_stats(stats, by_class, class_weight, dtype):
-    """Column means and standard deviations under the class-weighted sample weights.
-
-    Per class, the weights are those of the pass times the class weight g_k:
-    [W_k, mean_k, M2_k] becomes [g_k W_k, mean_k, g_k M2_k]; then one Chan merge.
-    """
-    d = (stats.shape[1] - 1) // 2
-    if by_class:
-        g = np.ones(stats.shape[0]) if class_weight is None else class_weight
-        keep = g * stats[:, 0] > 0
-        scaled = np.column_stack(
-            [g[keep] * stats[keep, 0], stats[keep, 1 : 1 + d], g[keep, None] * stats[keep, 1 + d :]]
-        )
-        stats = _chan_merge(scaled, np.zeros(scaled.shape[0], dtype=np.intp), 1)
-    W, mean, m2 = stats[0, 0], stats[0, 1 : 1 + d], stats[0, 1 + d :]
-    return mean.astype(dtype), np.sqrt(m2 / W).astype(dtype)
-
-
-def _check_summary(estimator, summary, dtype):
-    """The errors of the in-memory path, in its order, from the statistics."""
-    finfo = f"dtype({np.dtype(dtype).name!r})"
-    if summary["x_nan"]:
-        raise ValueError(f"Input X contains NaN. {_name(estimator)} does not accept NaN.")
-    if summary["x_inf"]:
-        raise ValueError(f"Input X contains infinity or a value too large for {finfo}.")
-    classes = summary["classes"]
-    if classes.dtype.kind == "f" and not np.isfinite(classes).all():
-        what = "NaN" if np.isnan(classes).any() else "infinity"
-        raise ValueError(f"Input y contains {what}.")
-    check_classification_targets(classes)  # the type of target is that of its values
-    _check_two_classes(classes)
-    if summary["s_nan"]:
-        raise ValueError("Input sample_weight contains NaN.")
-    if summary["s_inf"]:
-        raise ValueError(f"Input sample_weight contains infinity or a value too large for {finfo}.")
-    if not summary["s_nonzero"]:
-        raise ValueError("Sample weights must contain at least one non-zero number.")
-    if summary["s_neg"]:
-        raise ValueError("Negative values in data passed to `sample_weight`.")
 
 
 # ------------------------------------------------------------------------ persist
@@ -334,69 +187,51 @@ def _persist_plan(X, vectors):
 
 
 # ---------------------------------------------------------------------- the objective
-def _encode_block(yb, classes, out_dtype):
-    if classes.shape[0] == 2:
-        return (yb == classes[1]).astype(out_dtype)  # the positive class is classes[1]
-    return np.searchsorted(classes, yb).astype(out_dtype)
-
-
 def _weights_block(yb, sb=None, *, classes, class_weight, S, out_dtype):
     w = np.ones(yb.shape[0], dtype=out_dtype) if sb is None else sb
     if class_weight is not None:
-        w = w * class_weight[np.searchsorted(classes, yb)]
+        w = w * class_weight[encode_labels(yb, classes)]
     return w / S
 
 
-def _packed(Xb, yb, swb, coef=None, *, fit_intercept, kernel):
+def _packed(Xb, yb, swb, coef=None, *, fit_intercept, n_classes):
     """One chunk's (J, gradient) packed into one float64 row of 1 + coef.size numbers."""
     out = np.zeros((1, 1 + coef.size))
     if Xb.shape[0]:
-        J, grad = kernel(Xb, yb, swb, coef, fit_intercept)
+        Y = _objective.targets(yb, n_classes, Xb.dtype)
+        J, grad = _objective.data_term(Xb, Y, swb, coef.astype(Xb.dtype), fit_intercept)
         out[0, 0] = J
         out[0, 1:] = grad.ravel()
     return out
 
 
-class DaskLogisticObjective:
-    """``LogisticObjective`` on Dask arrays: the same attributes and ``loss_grad``.
+class DaskData(_objective.Data):
+    """The data term on Dask arrays: one pass over the chunks per ``loss_grad``.
 
     Parameters
     ----------
     X : dask array of shape (m, n_features), float32 or float64, one column chunk
     y : dask array of shape (m,), chunked like X's rows
-        0/1 in X's dtype (binary) or class indices (multinomial).
+        Class indices 0 .. n_classes-1.
     sw : dask array of shape (m,), chunked like X's rows
         Sample weights times class weights, divided by their sum S.
-    n_outputs : int
-        1 (sigmoid) or the number of classes (softmax).
+    n_classes : int
     fit_intercept : bool
-    l2 : float
-        Strength of the (1/2)||W||^2 term, already divided by S.
     persisted : bool
         Whether X is held in memory (information only).
     split_every : int, optional
         Fan-in of the tree that sums the chunks' partial results.
     """
 
-    xp = np
-    device = "cpu"
-
-    def __init__(self, X, y, sw, n_outputs, fit_intercept, l2, persisted=False, split_every=None):
+    def __init__(self, X, y, sw, n_classes, fit_intercept, persisted=False, split_every=None):
+        super().__init__(X, n_classes, fit_intercept, np)
         self.X, self.y, self.sw = X, y, sw
-        self.n_outputs = n_outputs
-        self.fit_intercept = fit_intercept
-        self.l2 = l2
-        self.n_features = X.shape[1]
-        self.dtype = X.dtype
+        self.n_classes = n_classes
         self.persisted = persisted
         self.split_every = split_every
 
-    @property
-    def coef_shape(self):
-        return (self.n_outputs, self.n_features + int(self.fit_intercept))
-
     def graph(self, coef):
-        """The lazy (1 + coef.size,) float64 array [J, grad] of one call (no L2 term).
+        """The lazy (1 + coef.size,) float64 array [J, grad] of one call.
 
         A fresh graph of constant size: one kernel task per chunk and a tree sum.
         A small coef travels inside the tasks (no extra hop between workers); a
@@ -410,7 +245,7 @@ class DaskLogisticObjective:
             coef_args, coef_kwargs = (da.from_array(coef, chunks=coef.shape), "kl"), {}
         parts = da.blockwise(
             _packed, "ij", self.X, "ij", self.y, "i", self.sw, "i", *coef_args,
-            fit_intercept=self.fit_intercept, kernel=_objective.loss_grad, **coef_kwargs,
+            fit_intercept=self.fit_intercept, n_classes=self.n_classes, **coef_kwargs,
             dtype=np.float64, adjust_chunks={"i": 1, "j": 1 + coef.size},
             concatenate=True, meta=np.empty((0, 0), dtype=np.float64),
         )
@@ -418,37 +253,31 @@ class DaskLogisticObjective:
 
     def loss_grad(self, coef):
         packed = self.graph(coef).compute()
-        J = float(packed[0])
-        grad = packed[1:].reshape(coef.shape).astype(coef.dtype)
-        if self.l2:  # as LogisticObjective does, on the client
-            W = coef[:, : self.n_features]
-            J += 0.5 * self.l2 * float(np.sum(W * W))
-            grad[:, : self.n_features] += self.l2 * W
-        return J, grad
+        return float(packed[0]), packed[1:].reshape(coef.shape).astype(coef.dtype)
 
 
 # ------------------------------------------------------------------------ prepare_fit
-def prepare_fit(estimator, X, y, sample_weight):
-    """Validate Dask input and build the ``FitData`` that ``GDLogisticRegression._fit`` solves.
+def prepare_fit(X, y, sample_weight, settings):
+    """Validate Dask input and build the ``FitData`` of a fit.
 
     One pass over the data computes everything the set-up needs; the errors are
     those of the in-memory path (NaN or infinity in X or the weights, one class,
     negative weights, mismatched lengths), raised before any iteration.
     """
-    if estimator.loop_mode is not None:
+    if settings.loop_mode is not None:
         raise ValueError(
-            f"loop_mode={estimator.loop_mode!r} is not supported with Dask arrays: the "
+            f"loop_mode={settings.loop_mode!r} is not supported with Dask arrays: the "
             "lecture's loops are code to read and run on in-memory NumPy data. Use "
             "loop_mode=None to fit on Dask arrays."
         )
-    X = _check_X(estimator, X)
+    X = _check_X(settings.name, X)
     if _unknown_chunks(X):
         raise _chunk_error("X")
     n_samples, n_features = X.shape
     if n_samples == 0:
-        raise _min_size_error(estimator, "sample", X)
+        raise _min_size_error(settings.name, "sample", X)
     if n_features == 0:
-        raise _min_size_error(estimator, "feature", X)
+        raise _min_size_error(settings.name, "feature", X)
     rows = X.chunks[0]
     y = _as_rows(y, "y", rows, n_samples)
     s = None
@@ -460,9 +289,6 @@ def prepare_fit(estimator, X, y, sample_weight):
             if s.dtype.kind == "c":
                 raise ValueError("Complex data not supported.")
             s = s.astype(X.dtype)
-    estimator.n_features_in_ = n_features
-    if hasattr(estimator, "feature_names_in_"):  # a Dask array has no column names
-        del estimator.feature_names_in_
 
     persist_X, persist_vectors = _persist_plan(X, (y, s))
     if persist_X:
@@ -470,25 +296,21 @@ def prepare_fit(estimator, X, y, sample_weight):
     if persist_vectors:
         y, s = dask.persist(y, s)
 
-    by_class = estimator.class_weight is not None
-    (summary,) = dask.compute(_summary(X, y, s, by_class))
+    by_class = settings.class_weight is not None
+    (summary,) = dask.compute(_dask_stats.summary(X, y, s, by_class))
     summary = summary[0]
-    _check_summary(estimator, summary, X.dtype)
+    _dask_stats.check_summary(settings.name, summary, X.dtype)
 
     classes, counts = summary["classes"], summary["counts"]
-    class_weight = _class_weights(estimator.class_weight, classes, counts)
+    class_weight = class_weights(settings.class_weight, classes, counts)
     if class_weight is not None:
         S = float(np.dot(class_weight, counts))
     else:
         S = float(counts.sum())
-    mean, std = _group_stats(summary["stats"], by_class, class_weight, X.dtype)
-    l1, l2 = estimator._penalty_strengths(S)
+    mean, std = _dask_stats.group_stats(summary["stats"], by_class, class_weight, X.dtype)
 
-    n_outputs = 1 if classes.shape[0] == 2 else classes.shape[0]
-    y_dtype = X.dtype if n_outputs == 1 else np.dtype(np.intp)
-    y_enc = y.map_blocks(
-        _encode_block, classes=classes, out_dtype=y_dtype, dtype=y_dtype,
-        meta=np.empty((0,), y_dtype),
+    y_idx = y.map_blocks(
+        encode_labels, classes=classes, dtype=np.intp, meta=np.empty((0,), np.intp)
     )
     cw = None if class_weight is None else class_weight.astype(X.dtype)
     args = (y,) if s is None else (y, s)
@@ -497,110 +319,24 @@ def prepare_fit(estimator, X, y, sample_weight):
         dtype=X.dtype, meta=np.empty((0,), X.dtype),
     )
     if persist_vectors:
-        y_enc, sw = dask.persist(y_enc, sw)
+        y_idx, sw = dask.persist(y_idx, sw)
     del y, s  # the raw labels and weights are no longer needed
-    if estimator.verbose:
+    if settings.verbose:
         where = "persisted in memory" if persist_X else "read from its source at every iteration"
         print(f"Dask: X ({_nbytes(X) / 2**20:.1f} MiB, {X.numblocks[0]} chunks) {where}")
 
-    objective = DaskLogisticObjective(
-        X, y_enc, sw, n_outputs, estimator.fit_intercept, l2, persisted=persist_X
-    )
-    # Per-iteration scoring would compute the model on the whole data again: the
-    # callbacks get no data.
-    callback_data = dict(X=None, y=None, metadata=None)
-    return FitData(objective, classes, mean, std, l1, np, "cpu", callback_data)
-
-
-# -------------------------------------------------------------------------- predict
-def _check_finite(Xb):
-    if not np.isfinite(Xb).all():
-        what = "NaN" if np.isnan(Xb).any() else "infinity or a value too large"
-        raise ValueError(f"Input X contains {what}.")
-
-
-def _decision_block(Xb, coef, intercept):
-    _check_finite(Xb)
-    z = Xb @ coef.T + intercept
-    return z[:, 0] if z.shape[1] == 1 else z
-
-
-def _proba_block(Xb, coef, intercept, log):
-    z = _decision_block(Xb, coef, intercept)
-    if z.ndim == 1:
-        if log:
-            return -np.stack([_objective.softplus(z), _objective.softplus(-z)], axis=1)
-        return np.stack([_objective.sigmoid(-z), _objective.sigmoid(z)], axis=1)
-    logp = _objective.log_softmax(z)
-    return logp if log else np.exp(logp)
-
-
-def _predict_block(Xb, coef, intercept, classes):
-    z = _decision_block(Xb, coef, intercept)
-    indices = (z > 0).astype(np.intp) if z.ndim == 1 else z.argmax(axis=1)
-    return classes[indices]
-
-
-def _check_predict_X(estimator, X):
-    check_is_fitted(estimator)
-    if X.ndim != 2:
-        raise ValueError(f"Expected a 2-D Dask array for X, got a {X.ndim}-D one.")
-    meta = getattr(X, "_meta", None)
-    if meta is not None and not isinstance(meta, np.ndarray):
-        raise TypeError(f"{_name(estimator)} accepts Dask arrays of NumPy chunks only.")
-    if X.shape[1] != estimator.n_features_in_:
-        raise ValueError(
-            f"X has {X.shape[1]} features, but {_name(estimator)} is expecting "
-            f"{estimator.n_features_in_} features as input."
-        )
-    if X.dtype.kind not in "biuf":
-        X = X.astype(np.float64)
-    return X.rechunk({1: -1}) if X.numblocks[1] != 1 else X
-
-
-def _params(estimator):
-    return dict(coef=np.asarray(estimator.coef_), intercept=np.asarray(estimator.intercept_))
-
-
-def decision_function(estimator, X):
-    """Lazy decision function: a Dask array chunked like X's rows."""
-    X = _check_predict_X(estimator, X)
-    p = _params(estimator)
-    dt = np.result_type(X.dtype, p["coef"].dtype)
-    if p["coef"].shape[0] == 1:
-        return X.map_blocks(_decision_block, **p, drop_axis=1, dtype=dt, meta=np.empty((0,), dt))
-    return X.map_blocks(
-        _decision_block, **p, chunks=(X.chunks[0], (p["coef"].shape[0],)), dtype=dt,
-        meta=np.empty((0, 0), dt),
-    )
-
-
-def _proba(estimator, X, log):
-    X = _check_predict_X(estimator, X)
-    p = _params(estimator)
-    dt = np.result_type(X.dtype, p["coef"].dtype)
-    n_classes = estimator.classes_.shape[0]
-    return X.map_blocks(
-        _proba_block, **p, log=log, chunks=(X.chunks[0], (n_classes,)), dtype=dt,
-        meta=np.empty((0, 0), dt),
-    )
-
-
-def predict_proba(estimator, X):
-    """Lazy class probabilities: a Dask array chunked like X's rows."""
-    return _proba(estimator, X, log=False)
-
-
-def predict_log_proba(estimator, X):
-    """Lazy log-probabilities: a Dask array chunked like X's rows."""
-    return _proba(estimator, X, log=True)
-
-
-def predict(estimator, X):
-    """Lazy class labels (from ``classes_``): a Dask array chunked like X's rows."""
-    X = _check_predict_X(estimator, X)
-    classes = np.asarray(estimator.classes_)
-    return X.map_blocks(
-        _predict_block, **_params(estimator), classes=classes, drop_axis=1,
-        dtype=classes.dtype, meta=np.empty((0,), classes.dtype),
+    data = DaskData(X, y_idx, sw, classes.shape[0], settings.fit_intercept, persisted=persist_X)
+    return FitData(
+        data=data,
+        classes=classes,
+        weight_sum=S,
+        mean=mean,
+        std=std,
+        xp=np,
+        device="cpu",
+        n_features_in=n_features,
+        feature_names_in=None,  # a Dask array has no column names
+        # Per-iteration scoring would compute the model on the whole data
+        # again: the callbacks get no data.
+        callback_data=dict(X=None, y=None, metadata=None),
     )

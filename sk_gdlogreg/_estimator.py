@@ -1,133 +1,25 @@
 """GDLogisticRegression: parameters, validation, and the glue to the solvers."""
 
-import sys
 import warnings
-from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.callback import CallbackSupportMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model._base import LinearClassifierMixin
-from sklearn.preprocessing import LabelEncoder
-from sklearn.utils._array_api import (
-    _is_numpy_namespace,
-    _max_precision_float_dtype,
-    check_same_namespace,
-    get_namespace,
-    get_namespace_and_device,
-    move_to,
-)
+from sklearn.utils._array_api import check_same_namespace, get_namespace, move_to
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, validate_data
 
-from ._objective import (
-    LogisticObjective,
-    Standardization,
-    log_softmax,
-    sigmoid,
-    softplus,
-    weighted_mean_std,
-)
+from . import _backends, _penalty
+from ._coordinates import solver_coordinates
+from ._data import FitSettings
+from ._objective import Objective, log_softmax, sigmoid, softplus
 from ._solvers import SOLVERS, Problem
-
-
-def _is_dask_array(X):
-    """Whether X is a Dask array, without importing Dask."""
-    da = sys.modules.get("dask.array")
-    return da is not None and isinstance(X, da.Array)
 
 
 def _is_fitted_attribute(name):
     return name.endswith("_") and not name.startswith("_")
-
-
-def _host(*arrays):
-    """NumPy versions of arrays, without a copy for those that already are."""
-    return [
-        a if isinstance(a, np.ndarray) or sp.issparse(a) else move_to(a, xp=np, device="cpu")
-        for a in arrays
-    ]
-
-
-def _check_two_classes(classes):
-    if classes.shape[0] < 2:
-        raise ValueError(
-            "This solver needs samples of at least 2 classes in the data, but "
-            f"the data contains only one class: {classes[0]!r}."
-        )
-
-
-def _class_weights(class_weight, classes, per_class_weight):
-    """The weight of each class, from the sums of the sample weights per class.
-
-    At least two classes must weigh more than 0. ``class_weight=None`` gives
-    None. Given one entry per class with its sum of weights, scikit-learn's
-    ``compute_class_weight`` is the same as given every label with its weight,
-    so neither the in-memory nor the Dask path needs the labels again.
-    """
-    weighted = per_class_weight > 0
-    if weighted.sum() < 2:
-        raise ValueError(
-            "This solver needs samples of at least 2 classes with positive "
-            f"sample weight, but only class {classes[int(weighted.argmax())]!r} has any."
-        )
-    if class_weight is None:
-        return None
-    return compute_class_weight(
-        class_weight, classes=classes, y=classes, sample_weight=per_class_weight
-    )
-
-
-@dataclass
-class FitData:
-    """What the solver needs from the data, whoever holds it (NumPy, an Array API
-    namespace, Dask): built by ``_prepare_fit`` or ``_dask.prepare_fit``."""
-
-    objective: object  # LogisticObjective or one like it: loss_grad, coef_shape, xp, ...
-    classes: object  # the labels, sorted
-    mean: object  # weighted column means and standard deviations of X,
-    std: object  # in the objective's namespace
-    l1: float
-    xp: object  # namespace and device of X: the fitted attributes go there
-    device: object
-    callback_data: dict  # X, y and metadata for scikit-learn's callbacks
-
-
-def _prepare_fit(estimator, X, y, sample_weight):
-    """Validate in-memory data (NumPy, SciPy sparse, any Array API namespace)."""
-    xp, _, device = get_namespace_and_device(X)
-    dtypes = [xp.float64, xp.float32]
-    if _max_precision_float_dtype(xp, device) != xp.float64:
-        dtypes = [xp.float32]
-    sample_weight = move_to(sample_weight, xp=xp, device=device)
-    X, y = validate_data(estimator, X, y, accept_sparse="csr", dtype=dtypes)
-    check_classification_targets(y)
-    encoder = LabelEncoder()
-    y_idx = move_to(encoder.fit_transform(y), xp=xp, device=device)
-    classes = encoder.classes_
-    n_classes = classes.shape[0]
-    _check_two_classes(classes)
-    s = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
-    s = estimator._times_class_weights(s, y_idx, classes, xp, device)
-    S = float(xp.sum(s))
-    l1, l2 = estimator._penalty_strengths(S)
-
-    # The loops are NumPy code, written to be read: they get NumPy copies.
-    xp_fit = np if _is_numpy_namespace(xp) or estimator.loop_mode else xp
-    X_fit, y_fit, s_fit = _host(X, y_idx, s) if xp_fit is np else (X, y_idx, s)
-    objective = LogisticObjective(
-        X_fit, y_fit, s_fit, n_classes, estimator.fit_intercept, l2, estimator.loop_mode, xp_fit
-    )
-    mean, std = weighted_mean_std(X_fit, s_fit, xp_fit)
-    metadata = None if sample_weight is None else {"sample_weight": sample_weight}
-    return FitData(
-        objective, classes, mean, std, l1, xp, device, dict(X=X, y=y, metadata=metadata)
-    )
 
 
 class GDLogisticRegression(CallbackSupportMixin, LinearClassifierMixin, BaseEstimator):
@@ -314,17 +206,24 @@ class GDLogisticRegression(CallbackSupportMixin, LinearClassifierMixin, BaseEsti
             raise
 
     def _fit(self, X, y, sample_weight):
-        if _is_dask_array(X):
-            from ._dask import prepare_fit  # Dask is optional: imported when used
-        else:
-            prepare_fit = _prepare_fit
-        data = prepare_fit(self, X, y, sample_weight)
-        objective = data.objective
-        tol_coords, coords, step0 = self._coordinates(data, objective.xp)
-        problem = Problem(objective, data.l1, coords, tol_coords)
-        theta0 = objective.xp.zeros(
-            objective.coef_shape, dtype=objective.dtype, device=objective.device
+        settings = FitSettings(
+            type(self).__name__, self.fit_intercept, self.class_weight, self.loop_mode, self.verbose
         )
+        data = _backends.prepare_fit(X, y, sample_weight, settings)
+        self.n_features_in_ = data.n_features_in
+        if data.feature_names_in is not None:
+            self.feature_names_in_ = data.feature_names_in
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        l1, l2 = _penalty.strengths(self.C, self.l1_ratio, data.weight_sum)
+        objective = Objective(data.data, l2)
+        xp = objective.xp
+        tol_coords, coords, step0 = solver_coordinates(
+            data.mean, data.std, l2, objective.n_outputs, self.fit_intercept,
+            auto_steps=self.learning_rate == "auto", xp=xp,
+        )
+        problem = Problem(objective, l1, coords, tol_coords)
+        theta0 = xp.zeros(objective.coef_shape, dtype=objective.dtype, device=objective.device)
         n_features = objective.n_features
         if self.warm_start and getattr(self, "coef_", None) is not None:
             if tuple(self.coef_.shape) == (objective.n_outputs, n_features):
@@ -364,61 +263,9 @@ class GDLogisticRegression(CallbackSupportMixin, LinearClassifierMixin, BaseEsti
             return self.solver
         return "nesterov" if self.learning_rate == "auto" else "gd"
 
-    def _penalty_strengths(self, S):
-        """(l1, l2): the weights of ||W||_1 and (1/2)||W||^2 in J, for weights summing to S."""
-        if np.isinf(self.C):
-            return 0.0, 0.0
-        return self.l1_ratio / (self.C * S), (1 - self.l1_ratio) / (self.C * S)
-
     @staticmethod
     def _moved(a, objective):
         return move_to(a, xp=objective.xp, device=objective.device)
-
-    def _times_class_weights(self, s, y_idx, classes, xp, device):
-        """Sample weights times class weights.
-
-        The per-class sums are set-up work on K numbers: done once, on the host.
-        """
-        s_host, y_host, classes_host = _host(s, y_idx, classes)
-        per_class = np.bincount(y_host, weights=s_host, minlength=classes.shape[0])
-        class_weight = _class_weights(self.class_weight, classes_host, per_class)
-        if class_weight is None:
-            return s
-        class_weight = xp.asarray(class_weight, dtype=s.dtype, device=device)
-        return s * xp.take(class_weight, y_idx)
-
-    def _coordinates(self, data, xp):
-        """The coordinates of the optimality test, and those the solver moves in.
-
-        The test is taken on standardized features (centred when there is an
-        intercept to absorb the centring, a constant feature keeping scale 1).
-        A float learning rate moves on the raw coefficients, as the lecture
-        does. ``"auto"`` moves in coordinates where each coefficient's curvature
-        is about the same (a diagonal preconditioner): the variance of its
-        feature plus the L2 term's share, which also tames tiny-scale features
-        that the penalty dominates; ``step0`` is the inverse of an upper bound
-        on the curvature there, a safe first step that the solver then adapts.
-        """
-        mean, std, l2 = data.mean, data.std, data.objective.l2
-        constant = std <= 10 * xp.finfo(std.dtype).eps * xp.abs(mean)
-        ones, zeros = xp.ones_like(std), xp.zeros_like(std)
-        centre = mean if self.fit_intercept else zeros
-        tol_coords = Standardization(centre, xp.where(constant, ones, std), self.fit_intercept, xp)
-        if self.learning_rate != "auto":
-            return tol_coords, Standardization(zeros, ones, self.fit_intercept, xp), None
-        # the largest curvature of the log-loss: 1/4 (sigmoid), 1/2 (softmax)
-        curvature = 0.25 if data.objective.n_outputs == 1 else 0.5
-        var = xp.where(constant, zeros, std**2)
-        if not self.fit_intercept:
-            var = var + mean**2  # without centring, the raw second moment
-        scale = xp.sqrt(var + l2 / curvature)
-        scale = xp.where(scale > 0, scale, ones)
-        if bool(xp.all(scale == tol_coords.scale)):
-            coords = tol_coords
-        else:
-            coords = Standardization(centre, scale, self.fit_intercept, xp)
-        step0 = 1 / (curvature * (std.shape[0] + 1))
-        return tol_coords, coords, step0
 
     def _unpack(self, theta, xp, device):
         """coef_ and intercept_ from theta (intercept last), in X's namespace and device."""
@@ -439,7 +286,7 @@ class GDLogisticRegression(CallbackSupportMixin, LinearClassifierMixin, BaseEsti
         if not self.verbose and iteration_ctx is None:
             return None
 
-        def callback(k, v, F, residual, step):
+        def callback(k, coef, F, residual, step):
             if self.verbose:
                 print(
                     f"iter {k:5d}   J = {F:.8e}   residual = {residual:.3e}   step = {step:.3e}"
@@ -450,8 +297,8 @@ class GDLogisticRegression(CallbackSupportMixin, LinearClassifierMixin, BaseEsti
             ctx = fit_ctx.subcontext(task_name="iteration")
 
             def model_at_iteration():
-                coef, intercept = self._unpack(coords.to_raw(v), xp, device)
-                return {"coef_": coef, "intercept_": intercept}
+                coef_, intercept_ = self._unpack(coords.to_raw(coef), xp, device)
+                return {"coef_": coef_, "intercept_": intercept_}
 
             ctx.call_on_fit_task_begin(**kwargs)
             return ctx.call_on_fit_task_end(
@@ -495,30 +342,58 @@ class GDLogisticRegression(CallbackSupportMixin, LinearClassifierMixin, BaseEsti
             )
 
     def decision_function(self, X):
-        """Confidence scores: ``X @ coef_.T + intercept_``, shape (n_samples,) for two classes.
+        """Confidence scores: ``X @ coef_.T + intercept_``.
 
-        On a Dask array, a lazy Dask array chunked like X's rows.
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The data; a Dask array gives a lazy Dask array chunked like X's rows.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            One score per example for two classes (positive: ``classes_[1]``),
+            one per class otherwise.
         """
-        if _is_dask_array(X):
-            from ._dask import decision_function
-
-            return decision_function(self, X)
+        lazy = _backends.lazy_backend(X)
+        if lazy is not None:
+            return lazy.decision_function(self, X)
         return super().decision_function(X)
 
     def predict(self, X):
-        """Class labels from ``classes_``; on a Dask array, a lazy Dask array."""
-        if _is_dask_array(X):
-            from ._dask import predict
+        """Predict class labels.
 
-            return predict(self, X)
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The data; a Dask array gives a lazy Dask array chunked like X's rows.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            The predicted labels, from ``classes_``.
+        """
+        lazy = _backends.lazy_backend(X)
+        if lazy is not None:
+            return lazy.predict(self, X)
         return super().predict(X)
 
     def predict_proba(self, X):
-        """Class probabilities, columns in the order of ``classes_``."""
-        if _is_dask_array(X):
-            from ._dask import predict_proba
+        """Predict class probabilities.
 
-            return predict_proba(self, X)
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The data; a Dask array gives a lazy Dask array chunked like X's rows.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            The probability of each class, columns in the order of ``classes_``.
+        """
+        lazy = _backends.lazy_backend(X)
+        if lazy is not None:
+            return lazy.predict_proba(self, X)
         check_same_namespace(X, self, attribute="coef_", method="predict_proba")
         xp, _ = get_namespace(X)
         z = self.decision_function(X)
@@ -527,11 +402,21 @@ class GDLogisticRegression(CallbackSupportMixin, LinearClassifierMixin, BaseEsti
         return xp.exp(log_softmax(z, xp))
 
     def predict_log_proba(self, X):
-        """Logarithm of the class probabilities, computed without log(0)."""
-        if _is_dask_array(X):
-            from ._dask import predict_log_proba
+        """Predict the logarithm of the class probabilities, computed without log(0).
 
-            return predict_log_proba(self, X)
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The data; a Dask array gives a lazy Dask array chunked like X's rows.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            The log-probability of each class, columns in the order of ``classes_``.
+        """
+        lazy = _backends.lazy_backend(X)
+        if lazy is not None:
+            return lazy.predict_log_proba(self, X)
         check_same_namespace(X, self, attribute="coef_", method="predict_log_proba")
         xp, _ = get_namespace(X)
         z = self.decision_function(X)

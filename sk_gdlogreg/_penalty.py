@@ -45,3 +45,15 @@ class L1Penalty:
         xp = self.xp
         at_zero = xp.sign(g) * _positive_part(xp.abs(g) - self.thresholds, xp)
         return xp.where(v == 0, at_zero, g + xp.sign(v) * self.thresholds)
+
+
+def strengths(C, l1_ratio, weight_sum):
+    """(l1, l2): the weights of ||W||_1 and (1/2)||W||^2 in J.
+
+    scikit-learn's objective is ``C sum_i s_i L_i + penalty``; J here is that
+    divided by ``C S``, with S the sum of the weights, so that the data term is
+    the lecture's average ``(1/S) sum_i s_i L_i``. The minimum does not move.
+    """
+    if C == float("inf"):
+        return 0.0, 0.0
+    return l1_ratio / (C * weight_sum), (1 - l1_ratio) / (C * weight_sum)

@@ -1,27 +1,30 @@
 """Gradient descent and its accelerated form, with step sizes and stopping.
 
-Every solver minimizes F(v) = J(v) + h(v), J smooth (``problem.loss_grad``) and h
-the L1 penalty (``problem.penalty``), by proximal gradient steps
+Every solver minimizes F = J + h, J smooth (``problem.loss_grad``, the cost with
+its L2 term) and h the L1 penalty (``problem.penalty``), by proximal gradient
+steps
 
-    v := prox_h(v - t * dJ/dv, t)
+    coef := prox_h(coef - step * grad, step)
 
-which, with no L1 term, is the lecture's update ``w := w - alpha * dw``. Solvers
+which, with no L1 term, is the lecture's update ``w := w - alpha * dw``: with a
+constant ``learning_rate`` and no change of coordinates, exactly that. Solvers
 know nothing of labels, classes or scikit-learn: they see a ``Problem``.
 
 One *iteration* is one evaluation of J and its gradient (the lecture's forward
 and backward pass), then either a stop or an update. ``loss_curve[k]`` is F at
 the point where iteration k took the gradient, so the loss curve is a
-by-product of solving and costs nothing extra. ``callback(k, v, F, residual,
-step)``, if given, is called at every iteration with the model ``v`` that a stop
-at that moment would return; a true return value stops the solver.
+by-product of solving and costs nothing extra. ``callback(k, coef, F,
+residual, step)``, if given, is called at every iteration with the model
+``coef`` that a stop at that moment would return; a true return value stops
+the solver. ``coef`` is in the solver's coordinates (``problem.coords``).
 
 Step sizes:
 
 - a constant ``learning_rate`` is used as given, on the coordinates given;
 - ``learning_rate=None`` ("auto"), plain descent: the Barzilai-Borwein step
   as a first trial, then backtracking on the proximal sufficient-decrease
-  condition ``J(v+) <= J(v) + g.(v+ - v) + ||v+ - v||^2 / (2 t)``, which
-  guarantees F(v+) <= F(v); a rejected trial costs one pass over the data.
+  condition ``J(new) <= J(coef) + grad.(new - coef) + ||new - coef||^2 / (2 step)``,
+  which guarantees F(new) <= F(coef); a rejected trial costs one pass over the data.
 - ``learning_rate=None``, accelerated: the step is 1/L for a running secant
   estimate L of the local Lipschitz constant of the gradient, taken from the
   gradients the iterations compute anyway: one pass per iteration, no line
@@ -50,11 +53,12 @@ class Problem:
 
     Parameters
     ----------
-    objective : object with ``loss_grad(theta) -> (J, grad)`` on raw coefficients.
+    objective : Objective
+        ``loss_grad(theta) -> (J, grad)`` on raw coefficients ``theta``.
     l1 : float
         Strength of the L1 term on the feature columns (not the intercept).
     coords : Standardization
-        The coordinates the solver moves in (``theta = coords.to_raw(v)``).
+        The coordinates the solver moves in (``theta = coords.to_raw(coef)``).
     tol_coords : Standardization
         The standardized coordinates in which the optimality residual is
         measured, whatever ``coords`` are, so that ``tol`` is unit-free.
@@ -81,17 +85,18 @@ class Problem:
     def all_finite(self, a):
         return bool(self.xp.all(self.xp.isfinite(a)))
 
-    def loss_grad(self, v):
-        J, g = self.objective.loss_grad(self.coords.to_raw(v))
-        return J, self.coords.grad_from_raw(g)
+    def loss_grad(self, coef):
+        """J and its gradient at ``coef``, both in the solver's coordinates."""
+        J, grad = self.objective.loss_grad(self.coords.to_raw(coef))
+        return J, self.coords.grad_from_raw(grad)
 
-    def residual(self, v, g):
+    def residual(self, coef, grad):
         """Largest entry of the minimum-norm subgradient of F, in tol_coords."""
         if self.tol_coords is not self.coords:
-            v, g = self.coords.to_raw(v), self.coords.grad_to_raw(g)
-            v, g = self.tol_coords.from_raw(v), self.tol_coords.grad_from_raw(g)
+            theta, grad_theta = self.coords.to_raw(coef), self.coords.grad_to_raw(grad)
+            coef, grad = self.tol_coords.from_raw(theta), self.tol_coords.grad_from_raw(grad_theta)
         xp = self.xp
-        return float(xp.max(xp.abs(self.tol_penalty.min_norm_subgradient(v, g))))
+        return float(xp.max(xp.abs(self.tol_penalty.min_norm_subgradient(coef, grad))))
 
 
 @dataclass
@@ -107,15 +112,15 @@ class Result:
     stopped: str | None = None
 
 
-def _record_and_test(res, problem, k, F, point, g, tol, callback, model, step):
+def _record_and_test(res, problem, k, F, point, grad, tol, callback, model, step):
     """An iteration's book-keeping, shared by the solvers: True when they must stop.
 
-    Records F (taken at ``point``, with gradient ``g``) and the optimality
+    Records F (taken at ``point``, with gradient ``grad``) and the optimality
     residual there, calls the callback with the current ``model``, and tests
     the tolerance.
     """
     res.loss_curve.append(F)
-    res.n_iter, res.residual = k + 1, problem.residual(point, g)
+    res.n_iter, res.residual = k + 1, problem.residual(point, grad)
     if callback is not None and callback(k, model, F, res.residual, step):
         res.stopped = "callback"
         return True
@@ -128,117 +133,120 @@ def _slack(problem, J):
     return 16 * problem.eps * abs(J)
 
 
-def _sufficient_decrease(problem, J, g, J_new, d, t):
-    return J_new <= J + problem.dot(g, d) + problem.dot(d, d) / (2 * t) + _slack(problem, J)
+def _sufficient_decrease(problem, J, grad, J_new, move, step):
+    decrease = problem.dot(grad, move) + problem.dot(move, move) / (2 * step)
+    return J_new <= J + decrease + _slack(problem, J)
 
 
-def gradient_descent(problem, v, *, learning_rate, max_iter, tol, step0=1.0, callback=None):
-    """Proximal gradient descent: constant steps, or Barzilai-Borwein + backtracking.
+def gradient_descent(problem, coef, *, learning_rate, max_iter, tol, step0=1.0, callback=None):
+    """(Proximal) gradient descent: constant steps, or Barzilai-Borwein + backtracking.
 
     With ``learning_rate=None`` F never increases (up to rounding error).
     """
-    res = Result(coef=v)
+    res = Result(coef=coef)
     penalty = problem.penalty
-    J, g = problem.loss_grad(v)
-    t = step0 if learning_rate is None else learning_rate
-    v_prev = v
+    step = step0 if learning_rate is None else learning_rate
+    J, grad = problem.loss_grad(coef)  # forward and backward pass
+    previous = coef
     for k in range(max_iter):
-        F = J + penalty.value(v)
+        F = J + penalty.value(coef)
         if not math.isfinite(F):  # a constant step too large: keep the last finite point
-            v, res.stopped = v_prev, "diverged"
+            coef, res.stopped = previous, "diverged"
             break
-        if _record_and_test(res, problem, k, F, v, g, tol, callback, v, t):
+        if _record_and_test(res, problem, k, F, coef, grad, tol, callback, coef, step):
             break
         if learning_rate is not None:
             if k and F > res.loss_curve[-2] + _slack(problem, F) and res.increased_at is None:
                 res.increased_at = k
-            v_new = penalty.prox(v - t * g, t)
-            if not problem.all_finite(v_new):
+            new = penalty.prox(coef - step * grad, step)  # the update: w := w - alpha dw
+            if not problem.all_finite(new):
                 res.stopped = "diverged"
                 break
             if k + 1 < max_iter:  # no pass is wasted after the last update
-                J, g = problem.loss_grad(v_new)
+                J, grad = problem.loss_grad(new)
         else:
             for _ in range(MAX_BACKTRACKS):
-                v_new = penalty.prox(v - t * g, t)
-                J_new, g_new = problem.loss_grad(v_new)
-                if _sufficient_decrease(problem, J, g, J_new, v_new - v, t):
+                new = penalty.prox(coef - step * grad, step)
+                J_new, grad_new = problem.loss_grad(new)
+                if _sufficient_decrease(problem, J, grad, J_new, new - coef, step):
                     break
-                t /= 2
+                step /= 2
             else:
                 res.stopped = "line search"
                 break
-            t = _bb_step(problem, v_new - v, g_new - g, t)
-            J, g = J_new, g_new
-        v_prev, v = v, v_new
-    res.coef = v
+            step = _bb_step(problem, new - coef, grad_new - grad, step)
+            J, grad = J_new, grad_new
+        previous, coef = coef, new
+    res.coef = coef
     return res
 
 
-def _bb_step(problem, s, y, t):
-    """The short Barzilai-Borwein step s.y / y.y from the last move s and gradient change y.
+def _bb_step(problem, move, grad_change, step):
+    """The short Barzilai-Borwein step s.y / y.y, for the last move s and gradient change y.
 
-    It is the step that fits the secant equation t*y ~ s best; a non-positive
-    curvature estimate doubles the step instead.
+    It is the step that fits the secant equation step * y ~ s best; a
+    non-positive curvature estimate doubles the step instead.
     """
-    sy = problem.dot(s, y)
+    sy = problem.dot(move, grad_change)
     if sy <= 0:
-        return 2 * t
-    return sy / problem.dot(y, y)
+        return 2 * step
+    return sy / problem.dot(grad_change, grad_change)
 
 
-def nesterov(problem, v, *, learning_rate, max_iter, tol, step0=1.0, callback=None):
+def nesterov(problem, coef, *, learning_rate, max_iter, tol, step0=1.0, callback=None):
     """Accelerated proximal gradient (FISTA) with adaptive restart.
 
-    The gradient is taken at the extrapolated point y. Momentum is reset when F
+    Each iteration takes the gradient at a point ``ahead`` of the current
+    iterate ``coef``, extrapolated along the last move with a momentum
+    ``(t_k - 1) / t_{k+1}``, and steps from there. The momentum is reset when F
     went up or when it points against the last step (O'Donoghue & Candes'
     restarts), which recovers the linear convergence plain FISTA loses on
     strongly convex problems. With ``learning_rate=None`` the step is 1/L,
-    L = ||g(y_k) - g(y_{k-1})|| / ||y_k - y_{k-1}||, the curvature seen between
-    the last two points; two rises of F in a row double L, a safeguard against
-    an estimate that is too small.
+    L = ||g(ahead_k) - g(ahead_{k-1})|| / ||ahead_k - ahead_{k-1}||, the
+    curvature seen between the last two points; two rises of F in a row halve
+    the step, a safeguard against an estimate that is too small.
     """
-    res = Result(coef=v)
+    res = Result(coef=coef)
     penalty = problem.penalty
-    x, y, theta = v, v, 1.0
-    t = step0 if learning_rate is None else learning_rate
-    y_prev = g_prev = None
+    ahead, t = coef, 1.0
+    step = step0 if learning_rate is None else learning_rate
+    ahead_prev = grad_prev = None
     rises = 0
     for k in range(max_iter):
-        J, g = problem.loss_grad(y)
-        F = J + penalty.value(y)
+        J, grad = problem.loss_grad(ahead)  # forward and backward pass
+        F = J + penalty.value(ahead)
         if not math.isfinite(F):  # a constant step too large: keep the last finite point
             res.stopped = "diverged"
             break
-        # the model so far is x, what a stop by the callback returns; F is J(y)
-        if _record_and_test(res, problem, k, F, y, g, tol, callback, x, t):
+        # the model so far is coef, what a stop by the callback returns; F is at ahead
+        if _record_and_test(res, problem, k, F, ahead, grad, tol, callback, coef, step):
             if res.converged:
-                x = y
+                coef = ahead
             break
         rose = k > 0 and F > res.loss_curve[-2] + _slack(problem, F)
         rises = rises + 1 if rose else 0
         if learning_rate is not None:
             if F > res.loss_curve[0] + _slack(problem, F) and res.increased_at is None:
                 res.increased_at = k
-        elif y_prev is not None:
-            dy, dg = y - y_prev, g - g_prev
-            dy2, dg2 = problem.dot(dy, dy), problem.dot(dg, dg)
-            if dy2 > 0 and dg2 > 0:
-                t = math.sqrt(dy2 / dg2)
+        elif ahead_prev is not None:
+            move, grad_change = ahead - ahead_prev, grad - grad_prev
+            move2, change2 = problem.dot(move, move), problem.dot(grad_change, grad_change)
+            if move2 > 0 and change2 > 0:
+                step = math.sqrt(move2 / change2)
             if rises >= 2:
-                t /= 2
-        x_new = penalty.prox(y - t * g, t)
-        if not problem.all_finite(x_new):
+                step /= 2
+        new = penalty.prox(ahead - step * grad, step)  # the update, from ahead
+        if not problem.all_finite(new):
             res.stopped = "diverged"
             break
-        theta_new = (1 + math.sqrt(1 + 4 * theta**2)) / 2
-        if rose or problem.dot(y - x_new, x_new - x) > 0:  # restart the momentum
-            y_next, theta_new = x_new, 1.0
+        t_new = (1 + math.sqrt(1 + 4 * t**2)) / 2
+        if rose or problem.dot(ahead - new, new - coef) > 0:  # restart the momentum
+            ahead_next, t_new = new, 1.0
         else:
-            y_next = x_new + ((theta - 1) / theta_new) * (x_new - x)
-        y_prev, g_prev = y, g
-        x, y, theta = x_new, y_next, theta_new
-    res.coef = x
+            ahead_next = new + ((t - 1) / t_new) * (new - coef)
+        ahead_prev, grad_prev = ahead, grad
+        coef, ahead, t = new, ahead_next, t_new
+    res.coef = coef
     return res
 
 

@@ -25,7 +25,8 @@ from distributed import Client, LocalCluster  # noqa: E402
 
 from sk_gdlogreg import GDLogisticRegression  # noqa: E402
 import sk_gdlogreg._dask as sk_dask  # noqa: E402
-from sk_gdlogreg._dask import DaskLogisticObjective, prepare_fit  # noqa: E402
+from sk_gdlogreg._dask import DaskData, prepare_fit  # noqa: E402
+from sk_gdlogreg._data import FitSettings  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -69,6 +70,10 @@ def _data(K=2, m=4000, d=8, seed=0, dtype=np.float64, labels=None):
         y = np.asarray(labels)[y]
     s = rng.uniform(0.1, 2, m)
     return X, y, s
+
+
+def _settings(class_weight=None):
+    return FitSettings("GDLogisticRegression", True, class_weight, None, 0)
 
 
 def _to_dask(*arrays, chunk=CHUNK):
@@ -181,8 +186,8 @@ def test_streamed_from_source_equals_persisted(client):
     Xd, yd, sd = _to_dask(X, y, s)
     persisted = GDLogisticRegression(**params).fit(Xd, yd, sample_weight=sd)
     with dask.config.set({"sk_gdlogreg.persist": False}):
-        data = prepare_fit(GDLogisticRegression(), Xd, yd, sd)
-        assert not data.objective.persisted
+        data = prepare_fit(Xd, yd, sd, _settings())
+        assert not data.data.persisted
         streamed = GDLogisticRegression(**params).fit(Xd, yd, sample_weight=sd)
     # the same sums; BLAS may round a chunk read from the source differently from its
     # copy in memory (alignment), by an ulp
@@ -192,11 +197,10 @@ def test_streamed_from_source_equals_persisted(client):
 def test_prepare_fit_statistics(client):
     """The one pass before iterating: classes, S, weighted mean and std (float64 sums)."""
     X, y, s = _data(K=3)
-    est = GDLogisticRegression(class_weight="balanced", C=2.0)
-    data = prepare_fit(est, *_to_dask(X, y, s))
-    obj = data.objective
-    assert isinstance(obj, DaskLogisticObjective) and obj.persisted  # small: "auto" persists
-    assert (obj.n_outputs, obj.n_features, obj.coef_shape) == (3, 8, (3, 9))
+    data = prepare_fit(*_to_dask(X, y, s), _settings(class_weight="balanced"))
+    obj = data.data
+    assert isinstance(obj, DaskData) and obj.persisted  # small: "auto" persists
+    assert (obj.n_outputs, obj.n_features) == (3, 8)
     assert obj.xp is np and obj.device == "cpu" and data.xp is np and data.device == "cpu"
     assert data.callback_data == dict(X=None, y=None, metadata=None)
     counts = np.bincount(y, weights=s)
@@ -204,8 +208,8 @@ def test_prepare_fit_statistics(client):
     mean = w @ X / w.sum()
     assert_allclose(data.mean, mean, rtol=1e-12)
     assert_allclose(data.std, np.sqrt(w @ (X - mean) ** 2 / w.sum()), rtol=1e-12)
-    assert obj.l2 == pytest.approx(1 / (2.0 * w.sum()), rel=1e-12)
-    assert est.n_features_in_ == 8
+    assert data.weight_sum == pytest.approx(w.sum(), rel=1e-12)
+    assert data.n_features_in == 8 and data.feature_names_in is None
 
 
 # -------------------------------------------------------------------- lazy predict
@@ -267,9 +271,9 @@ class _Recorder:
 def test_graph_size_per_iteration_is_constant(client, monkeypatch):
     X, y, s = _data(K=3)
     Xd, yd, sd = _to_dask(X, y, s)
-    obj = prepare_fit(GDLogisticRegression(C=0.5), Xd, yd, sd).objective
+    obj = prepare_fit(Xd, yd, sd, _settings()).data
     rng = np.random.default_rng(0)
-    coefs = [rng.standard_normal(obj.coef_shape) for _ in range(4)]
+    coefs = [rng.standard_normal((3, 9)) for _ in range(4)]
     sizes = {len(obj.graph(c).__dask_graph__()) for c in coefs}
     assert len(sizes) == 1
     # a large coef travels as one key instead of inside the tasks: the same sums

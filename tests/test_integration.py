@@ -12,9 +12,9 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+import reference
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
-from scipy.special import log_softmax
 from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
@@ -33,17 +33,7 @@ def _data(name, standardize=False):
 
 def _objective(X, y, s, est):
     """J of the spec at est's coefficients (float64), penalty from est's C and l1_ratio."""
-    W = est.coef_.astype(np.float64)
-    Z = np.asarray(X, np.float64) @ W.T + est.intercept_.astype(np.float64)
-    if W.shape[0] == 1:
-        Z = np.column_stack([np.zeros(len(Z)), Z[:, 0]])
-    yi = np.searchsorted(est.classes_, y)
-    S = s.sum()
-    J = s @ -log_softmax(Z, axis=1)[np.arange(len(yi)), yi] / S
-    if np.isfinite(est.C):
-        rho = est.l1_ratio
-        J += (1 - rho) / (2 * est.C * S) * np.sum(W**2) + rho / (est.C * S) * np.abs(W).sum()
-    return J
+    return reference.objective(X, y, s, est.coef_, est.intercept_, est.C, est.l1_ratio)
 
 
 @pytest.fixture(autouse=True)

@@ -1,48 +1,50 @@
-"""J and its gradient against independent references: finite differences and closed forms."""
+"""J and its gradient against the reference J, finite differences and closed forms.
+
+The data term is computed by one function (``_objective.data_term``); on dense
+NumPy X it runs over cache-sized blocks of rows, in threads (``_blocks``). Both
+paths, every layout and dtype are held against ``reference.data_term``.
+"""
+
+import warnings
 
 import numpy as np
 import pytest
+import reference
 import scipy.sparse as sp
-from scipy.special import log_softmax, xlogy
 
-from sk_gdlogreg._objective import (
-    LogisticObjective,
-    Standardization,
-    loss_grad,
-    weighted_mean_std,
-)
+from sk_gdlogreg import _blocks
+from sk_gdlogreg._backends import weighted_mean_std
+from sk_gdlogreg._coordinates import Standardization
+from sk_gdlogreg._objective import InMemoryData, Objective, data_term, targets
 
 
-def make_problem(rng, m=40, d=5, K=1):
-    X = rng.normal(size=(m, d)) * rng.uniform(0.5, 3, size=d)
-    y = rng.integers(0, 2 if K == 1 else K, size=m)
-    if K == 1:
-        y = y.astype(float)
-    s = rng.uniform(0.1, 2, size=m)
-    return X, y, s
+def make_problem(m, d, K, dtype=np.float64, seed=0, order="C", scale=1.0):
+    """X, class indices, weights (not normalized) and coef, intercept last."""
+    rng = np.random.default_rng(seed)
+    X = np.asarray(rng.standard_normal((m, d)) * rng.uniform(0.5, 3, d), dtype=dtype, order=order)
+    y = rng.integers(0, 2 if K == 1 else K, m)
+    s = (rng.random(m) + 0.1).astype(dtype)
+    coef = (scale * rng.standard_normal((K, d + 1))).astype(dtype)
+    return X, y, s, coef
 
 
-def reference_J(X, y, s, coef, fit_intercept, l2):
-    """The objective written directly from its definition, with SciPy's special functions."""
-    d = X.shape[1]
-    z = X @ coef[:, :d].T + (coef[:, d] if fit_intercept else 0)
-    if coef.shape[0] == 1:
-        a = 1 / (1 + np.exp(-z[:, 0]))
-        loss = -(xlogy(y, a) + xlogy(1 - y, 1 - a))
-    else:
-        loss = -log_softmax(z, axis=1)[np.arange(len(y)), y]
-    return s @ loss / s.sum() + 0.5 * l2 * np.sum(coef[:, :d] ** 2)
+def objective(X, y, s, K, fit_intercept=True, l2=0.0, n_threads=1):
+    return Objective(InMemoryData(X, y, s, 2 if K == 1 else K, fit_intercept, n_threads=n_threads), l2)
+
+
+def relerr(a, b):
+    return np.max(np.abs(np.asarray(a) - np.asarray(b))) / max(np.max(np.abs(b)), 1e-300)
 
 
 @pytest.mark.parametrize("K", [1, 3])
 @pytest.mark.parametrize("fit_intercept", [True, False])
-def test_loss_and_gradient_against_finite_differences(K, fit_intercept):
-    rng = np.random.default_rng(0)
-    X, y, s = make_problem(rng, K=K)
-    obj = LogisticObjective(X, y, s, K, fit_intercept, l2=0.3)
-    coef = rng.normal(size=obj.coef_shape)
+def test_against_the_reference_and_finite_differences(K, fit_intercept):
+    X, y, s, coef = make_problem(40, 5, K, scale=0.5)
+    coef = coef if fit_intercept else coef[:, :5].copy()
+    obj = objective(X, y, s, K, fit_intercept, l2=0.3)
     J, grad = obj.loss_grad(coef)
-    assert J == pytest.approx(reference_J(X, y, s, coef, fit_intercept, 0.3), rel=1e-12)
+    J0 = reference.objective(X, y, s, coef[:, :5], coef[:, 5] if fit_intercept else 0, C=1 / (0.3 * s.sum()))
+    assert J == pytest.approx(J0, rel=1e-12)
     eps = 1e-6
     fd = np.zeros_like(coef)
     for idx in np.ndindex(coef.shape):
@@ -53,56 +55,129 @@ def test_loss_and_gradient_against_finite_differences(K, fit_intercept):
 
 
 def test_cost_at_zero_is_log_of_number_of_classes():
-    rng = np.random.default_rng(1)
     for K in (1, 4):
-        X, y, s = make_problem(rng, K=K)
-        J, _ = LogisticObjective(X, y, s, K, True, 0.0).loss_grad(np.zeros((K, 6)))
+        X, y, s, _ = make_problem(40, 5, K, seed=1)
+        J, _ = objective(X, y, s, K).loss_grad(np.zeros((K, 6)))
         assert J == pytest.approx(np.log(2 if K == 1 else K), rel=1e-14)
 
 
-def test_sparse_equals_dense():
-    rng = np.random.default_rng(2)
-    for K in (1, 3):
-        X, y, s = make_problem(rng, K=K)
-        X[X < 0.5] = 0
-        coef = rng.normal(size=(K, X.shape[1] + 1))
-        sw = s / s.sum()
-        J, g = loss_grad(X, y, sw, coef, True)
-        Js, gs = loss_grad(sp.csr_matrix(X), y, sw, coef, True)
-        assert Js == pytest.approx(J, rel=1e-13)
-        np.testing.assert_allclose(gs, g, rtol=1e-12, atol=1e-15)
+# m: one block, several blocks with a ragged tail, enough rows for threads
+@pytest.mark.parametrize("m", [37, 5003, 120_001])
+@pytest.mark.parametrize("K", [1, 4])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_blocks_and_threads_equal_the_reference(m, K, fit_intercept, n_threads):
+    X, y, s, coef = make_problem(m, 7, K)
+    coef = coef if fit_intercept else coef[:, :7].copy()
+    J, g = objective(X, y, s, K, fit_intercept, n_threads=n_threads).loss_grad(coef)
+    J0, g0 = reference.data_term(X, y, s / s.sum(), coef, fit_intercept)
+    assert abs(J - J0) <= 1e-12 * abs(J0)
+    assert relerr(g, g0) <= 1e-12
 
 
 @pytest.mark.parametrize("K", [1, 3])
-def test_extreme_logits_are_finite_and_warning_free(K):
-    """exp must never overflow and log never see 0, for any finite logit."""
-    X = np.array([[1e300], [-1e300], [1e-300], [0.0]])
-    y = np.array([0, 1, 0, 1]) if K > 1 else np.array([0.0, 1.0, 0.0, 1.0])
-    coef = np.full((K, 2), 1.0)
-    coef[0, 0] = -1.0 if K > 1 else 1.0
-    with np.errstate(over="raise", divide="raise", invalid="raise"):
-        J, grad = loss_grad(X, y, np.full(4, 0.25), coef, True)
-    assert np.isfinite(J) and np.all(np.isfinite(grad))
-    assert J > 1e299 / 4 * 0.9  # the misclassified huge logit costs about |z|
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_bitwise_independent_of_the_number_of_threads(monkeypatch, K, dtype):
+    monkeypatch.setattr(_blocks, "MIN_BLOCKS_PER_THREAD", 1)
+    X, y, s, coef = make_problem(50_000, 12, K, dtype=dtype)
+    assert _blocks.n_blocks(X) > 1
+    results = [objective(X, y, s, K, n_threads=n).loss_grad(coef) for n in (1, 2, 3)]
+    for J, g in results[1:]:
+        assert J == results[0][0]
+        assert np.array_equal(g, results[0][1])
 
 
-def test_float32_stays_float32():
+@pytest.mark.parametrize("K", [1, 3])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_fortran_order_and_views(K, order):
+    X, y, s, coef = make_problem(40_000, 9, K, order=order)
+    sw = s / s.sum()
+    for Xv, yv, swv, cv in [(X, y, sw, coef), (X[::2, 1:], y[::2], sw[::2], coef[:, 1:])]:
+        Y = targets(yv, 2 if K == 1 else K, X.dtype)
+        J, g = _blocks.over_rows(data_term, Xv, Y, swv, cv, True, 2)
+        J0, g0 = reference.data_term(Xv, yv, swv, cv, True)
+        assert abs(J - J0) <= 1e-12 * abs(J0)
+        assert relerr(g, g0) <= 1e-12
+
+
+@pytest.mark.parametrize("K", [1, 3])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("m", [50, 100_000])
+def test_extreme_margins_are_finite_and_warning_free(K, dtype, m):
+    # |z| up to 1e30: no overflow, no NaN, no warning; the losses are the exact limits
+    rng = np.random.default_rng(1)
+    X = np.zeros((m, 3), dtype=dtype)
+    X[:, 0] = rng.choice([-1e30, -50.0, -1.0, 0.0, 1.0, 50.0, 1e30], m)
+    X[:, 1] = 1.0
+    y = rng.integers(0, 2 if K == 1 else K, m)
+    s = np.ones(m, dtype=dtype)
+    coef = np.zeros((K, 4), dtype=dtype)
+    coef[:, 0] = 1.0 if K == 1 else np.linspace(-1, 1, K)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(over="raise", divide="raise", invalid="raise"):
+            J, g = objective(X, y, s, K, n_threads=1).loss_grad(coef)
+        J2, _ = objective(X, y, s, K, n_threads=2).loss_grad(coef)
+    assert np.isfinite(J) and np.all(np.isfinite(g)) and J == J2
+    J0, g0 = reference.data_term(X, y, s / m, coef, True)
+    assert abs(J - J0) <= (1e-5 if dtype == np.float32 else 1e-12) * abs(J0)
+    assert relerr(g, g0) <= (1e-4 if dtype == np.float32 else 1e-12)
+
+
+def test_tiny_probabilities_keep_relative_accuracy():
+    # separated data: every loss is ~exp(-30); J and the gradient must be accurate
+    # relative to their (tiny) size
+    X, _, _, _ = make_problem(2000, 1, 1)
+    X = np.abs(X) + 1.0
+    y = np.ones(2000, dtype=int)
+    coef = np.array([[30.0, 0.0]])
+    for dtype, rtol in ((np.float64, 1e-12), (np.float32, 1e-5)):
+        J, g = objective(X.astype(dtype), y, np.ones(2000, dtype), 1).loss_grad(coef.astype(dtype))
+        J0, g0 = reference.data_term(X.astype(dtype), y, np.full(2000, 1 / 2000), coef, True)
+        assert 0 < J0 < 1e-12
+        assert abs(J - J0) <= rtol * J0
+        np.testing.assert_allclose(g, g0, rtol=rtol)
+
+
+@pytest.mark.parametrize("K", [1, 3])
+def test_float32_stays_float32(K):
+    X, y, s, coef = make_problem(30_000, 15, K, dtype=np.float32)
+    J, g = objective(X, y, s, K).loss_grad(coef)
+    assert g.dtype == np.float32 and isinstance(J, float)
+    J0, g0 = reference.data_term(X, y, s / s.sum(), coef, True)
+    assert abs(J - J0) <= 1e-5 * abs(J0)
+    np.testing.assert_allclose(g, g0, rtol=2e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("K", [1, 3])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_sparse_equals_the_reference(K, fit_intercept):
     rng = np.random.default_rng(3)
-    X, y, s = make_problem(rng)
-    X32, y32, s32 = X.astype(np.float32), y.astype(np.float32), s.astype(np.float32)
-    coef = rng.normal(size=(1, 6)).astype(np.float32)
-    J, g = loss_grad(X32, y32, s32 / s32.sum(), coef, True)
-    assert g.dtype == np.float32
-    J64, g64 = loss_grad(X, y, s / s.sum(), coef.astype(float), True)
-    assert J == pytest.approx(J64, rel=1e-5)
-    np.testing.assert_allclose(g, g64, rtol=1e-4, atol=1e-6)
+    X = sp.random(3000, 40, density=0.05, format="csr", random_state=4, dtype=np.float64)
+    y = rng.integers(0, 2 if K == 1 else K, 3000)
+    s = np.ones(3000)
+    coef = rng.standard_normal((K, 40 + fit_intercept))
+    J, g = objective(X, y, s, K, fit_intercept).loss_grad(coef)
+    J0, g0 = reference.data_term(X, y, s / 3000, coef, fit_intercept)
+    assert abs(J - J0) <= 1e-12 * abs(J0)
+    assert relerr(g, g0) <= 1e-12
+
+
+def test_thread_count_follows_the_environment():
+    from threadpoolctl import threadpool_limits
+
+    assert 1 <= _blocks.default_n_threads() <= _blocks.MAX_THREADS
+    with threadpool_limits(1):
+        assert _blocks.default_n_threads() == 1
+    with threadpool_limits(1, user_api="blas"):  # a BLAS-only limit counts too
+        assert _blocks.default_n_threads() == 1
 
 
 def test_standardization_round_trips_and_maps_gradients():
     """The change of coordinates leaves J unchanged; its gradient is A^T g."""
     rng = np.random.default_rng(4)
-    X, y, s = make_problem(rng, K=3)
-    obj = LogisticObjective(X, y, s, 3, True, l2=0.1)
+    X, y, s, _ = make_problem(40, 5, 3, seed=4)
+    obj = objective(X, y, s, 3, l2=0.1)
     mean, std = weighted_mean_std(X, s / s.sum())
     coords = Standardization(mean, std, True)
     theta = rng.normal(size=obj.coef_shape)
@@ -134,7 +209,7 @@ def test_weighted_mean_std_against_numpy():
     # the weights need not be normalized: the statistics are the same
     mean_u, std_u = weighted_mean_std(X, 123.0 * w, block_rows=777)
     np.testing.assert_allclose(mean_u, mean, rtol=1e-14)
-    np.testing.assert_allclose(std_u, std, rtol=1e-6)  # mean 1e6, spread 1e-2: as above
+    np.testing.assert_allclose(std_u, std, rtol=1e-6)
     ms, ss = weighted_mean_std(sp.csr_matrix(X[:100]), 7.0 * w[:100])
     md, sd = weighted_mean_std(X[:100], w[:100] / w[:100].sum())
     np.testing.assert_allclose(ms, md, rtol=1e-12)

@@ -1,4 +1,5 @@
-"""The lecture's loops: hand-computed updates, and loop modes equal to the vectorized path."""
+"""sk_gdlogreg.lecture: hand-computed updates, the loops against the vectorized code and
+the reference J, and the estimator's loop modes equal to its vectorized path."""
 
 import math
 import warnings
@@ -8,9 +9,9 @@ import pytest
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
-from sk_gdlogreg import GDLogisticRegression
-from sk_gdlogreg._loops import loss_grad_examples, loss_grad_full
-from sk_gdlogreg._objective import loss_grad
+import reference
+
+from sk_gdlogreg import GDLogisticRegression, lecture
 
 # The lecture's example: two features x1, x2, m examples.
 X_LECTURE = np.array([[1.0, 2.0], [-1.0, 0.5], [0.5, -1.5], [2.0, 1.0]])
@@ -63,19 +64,49 @@ def random_problem(rng, K, m=30, d=4, sparse=False):
     return X, y, rng.uniform(0.2, 3, size=m)
 
 
+def test_lecture_functions_by_hand():
+    J, w1, w2, b = lecture_step(0.0, 0.0, 0.0, 0.7)
+    w, b_ = np.zeros(2), 0.0
+    z, a = lecture.forward(X_LECTURE, w, b_)
+    assert lecture.cost(z, Y_LECTURE) == pytest.approx(J, rel=1e-15)
+    dw, db = lecture.backward(X_LECTURE, a, Y_LECTURE)
+    w, b_ = lecture.update(w, b_, dw, db, learning_rate=0.7)
+    np.testing.assert_allclose(w, [w1, w2], rtol=1e-15)
+    assert b_ == pytest.approx(b, abs=1e-15)
+    assert lecture.sigmoid(0.0) == 0.5 and lecture.sigmoid(-1000.0) == 0.0
+
+
+@pytest.mark.parametrize("loop_mode", [None, "examples", "full"])
+def test_gradient_descent_equals_the_lecture_by_hand(loop_mode):
+    w1 = w2 = b = 0.0
+    costs = []
+    for _ in range(4):
+        J, w1, w2, b = lecture_step(w1, w2, b, 0.7)
+        costs.append(J)
+    w, b_, curve = lecture.gradient_descent(X_LECTURE, Y_LECTURE, 0.7, 4, loop_mode=loop_mode)
+    np.testing.assert_allclose(w, [w1, w2], rtol=1e-13)
+    assert b_ == pytest.approx(b, rel=1e-13)
+    np.testing.assert_allclose(curve, costs, rtol=1e-13)
+
+
 @pytest.mark.parametrize("K", [1, 3])
-@pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("sparse", [False, True])
-def test_loop_kernels_equal_the_vectorized_kernel(K, fit_intercept, sparse):
-    rng = np.random.default_rng(K + 2 * fit_intercept)
+def test_loops_equal_the_reference(K, sparse):
+    rng = np.random.default_rng(K)
     X, y, s = random_problem(rng, K, sparse=sparse)
-    yk = y.astype(float) if K == 1 else y
-    coef = rng.normal(size=(K, X.shape[1] + fit_intercept))
-    J, g = loss_grad(X, yk, s / s.sum(), coef, fit_intercept)
-    for kernel in (loss_grad_examples, loss_grad_full):
-        Jl, gl = kernel(X, yk, s, coef, fit_intercept)
-        assert Jl == pytest.approx(J, rel=1e-13)
-        np.testing.assert_allclose(gl, g, rtol=1e-12, atol=1e-15)
+    coef = rng.normal(size=(K, X.shape[1] + 1))
+    J0, g0 = reference.data_term(X, y, s / s.sum(), coef, True)
+    w, b = (coef[0, :-1], coef[0, -1]) if K == 1 else (coef[:, :-1], coef[:, -1])
+    for loops in (lecture.cost_and_gradients_examples_loop, lecture.cost_and_gradients_full_loops):
+        J, dw, db = loops(X, y, w, b, sample_weight=s)
+        assert J == pytest.approx(J0, rel=1e-13)
+        np.testing.assert_allclose(np.column_stack([np.atleast_2d(dw), np.atleast_1d(db)]), g0,
+                                   rtol=1e-12, atol=1e-15)
+    if K == 1 and not sparse:  # the vectorized lecture: unit weights
+        J0, g0 = reference.data_term(X, y, np.full(len(y), 1 / len(y)), coef, True)
+        J, dw, db = lecture.cost_and_gradients(X, y, w, b)
+        assert J == pytest.approx(J0, rel=1e-13)
+        np.testing.assert_allclose(np.append(dw, db), g0[0], rtol=1e-12, atol=1e-15)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,171 @@
+"""The backends: in-memory arrays here, Dask arrays in ``_dask.py``.
+
+``prepare_fit(X, y, sample_weight, settings)`` validates the input and returns
+a ``FitData`` (``_data.py``) whoever holds the data; ``lazy_backend(X)`` gives
+the module whose predict functions take X when X is computed lazily (Dask), so
+the estimator never needs to know which kinds of arrays exist.
+
+In memory: NumPy arrays and SciPy sparse matrices, and arrays of any Array API
+namespace (PyTorch, CuPy, ...) with scikit-learn's ``array_api_dispatch``, whose
+fit then runs on their device. The labels are encoded once, as class indices;
+``_objective.targets`` turns those into what the objective needs.
+"""
+
+import sys
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils._array_api import (
+    _is_numpy_namespace,
+    _max_precision_float_dtype,
+    get_namespace_and_device,
+    move_to,
+)
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, _get_feature_names, check_X_y
+
+from . import lecture
+from ._data import FitData, check_two_classes, class_weights
+from ._objective import Data, InMemoryData
+
+
+def lazy_backend(X):
+    """The Dask backend module if X is a Dask array (Dask is imported only then), else None."""
+    da = sys.modules.get("dask.array")
+    if da is not None and isinstance(X, da.Array):
+        from . import _dask
+
+        return _dask
+    return None
+
+
+def prepare_fit(X, y, sample_weight, settings):
+    """Validate the data and build the ``FitData`` a fit solves, on any backend."""
+    lazy = lazy_backend(X)
+    if lazy is not None:
+        return lazy.prepare_fit(X, y, sample_weight, settings)
+    return _prepare_in_memory(X, y, sample_weight, settings)
+
+
+def _host(*arrays):
+    """NumPy versions of arrays, without a copy for those that already are."""
+    return [
+        a if isinstance(a, np.ndarray) or sp.issparse(a) else move_to(a, xp=np, device="cpu")
+        for a in arrays
+    ]
+
+
+def _prepare_in_memory(X, y, sample_weight, settings):
+    xp, _, device = get_namespace_and_device(X)
+    dtypes = [xp.float64, xp.float32]
+    if _max_precision_float_dtype(xp, device) != xp.float64:
+        dtypes = [xp.float32]
+    sample_weight = move_to(sample_weight, xp=xp, device=device)
+    feature_names = _get_feature_names(X)
+    X, y = check_X_y(X, y, accept_sparse="csr", dtype=dtypes, estimator=settings.name)
+    check_classification_targets(y)
+    encoder = LabelEncoder()
+    y_idx = move_to(encoder.fit_transform(y), xp=xp, device=device)
+    classes = encoder.classes_
+    n_classes = classes.shape[0]
+    check_two_classes(classes)
+    s = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
+    s = _times_class_weights(s, y_idx, classes, settings.class_weight, xp, device)
+
+    # The loops are NumPy code, written to be read: they get NumPy copies.
+    xp_fit = np if _is_numpy_namespace(xp) or settings.loop_mode else xp
+    X_fit, y_fit, s_fit = _host(X, y_idx, s) if xp_fit is np else (X, y_idx, s)
+    if settings.loop_mode:
+        data = LoopData(X_fit, y_fit, s_fit, n_classes, settings.fit_intercept, settings.loop_mode)
+    else:
+        data = InMemoryData(X_fit, y_fit, s_fit, n_classes, settings.fit_intercept, xp_fit)
+    mean, std = weighted_mean_std(X_fit, s_fit, xp_fit)
+    metadata = None if sample_weight is None else {"sample_weight": sample_weight}
+    return FitData(
+        data=data,
+        classes=classes,
+        weight_sum=float(xp.sum(s)),
+        mean=mean,
+        std=std,
+        xp=xp,
+        device=device,
+        n_features_in=X.shape[1],
+        feature_names_in=feature_names,
+        callback_data=dict(X=X, y=y, metadata=metadata),
+    )
+
+
+def _times_class_weights(s, y_idx, classes, class_weight, xp, device):
+    """Sample weights times class weights.
+
+    The per-class sums are set-up work on K numbers: done once, on the host.
+    """
+    s_host, y_host, classes_host = _host(s, y_idx, classes)
+    per_class = np.bincount(y_host, weights=s_host, minlength=classes.shape[0])
+    weights = class_weights(class_weight, classes_host, per_class)
+    if weights is None:
+        return s
+    weights = xp.asarray(weights, dtype=s.dtype, device=device)
+    return s * xp.take(weights, y_idx)
+
+
+class LoopData(Data):
+    """The data term by the lecture's explicit loops (NumPy arrays only).
+
+    The loops take the raw weights, accumulate, and divide by their sum at the
+    end, as the lecture divides by m.
+    """
+
+    def __init__(self, X, y, sample_weight, n_classes, fit_intercept, loop_mode):
+        super().__init__(X, n_classes, fit_intercept, np)
+        self.X, self.y, self.sample_weight = X, y, sample_weight
+        self.loops = lecture.LOOPS[loop_mode]
+
+    def loss_grad(self, coef):
+        n_features = self.n_features
+        W = coef[0, :n_features] if self.n_outputs == 1 else coef[:, :n_features]
+        b = coef[:, n_features] if self.fit_intercept else np.zeros(coef.shape[0])
+        b = b[0] if self.n_outputs == 1 else b
+        J, dw, db = self.loops(self.X, self.y, W, b, self.sample_weight)
+        grad = np.empty_like(coef)
+        grad[:, :n_features] = dw
+        if self.fit_intercept:
+            grad[:, n_features] = db
+        return J, grad
+
+
+def weighted_mean_std(X, sw, xp=np, block_rows=1024):
+    """Column means and standard deviations under non-negative weights ``sw``.
+
+    Dense X is read once, in blocks of rows, without the temporary copy that
+    ``X - mean`` would make; per-block statistics are merged with Chan's formula,
+    which stays accurate when the mean dwarfs the spread. NumPy accumulates in
+    float64; other namespaces in X's dtype (some devices have no float64).
+    """
+    if sp.issparse(X):
+        from sklearn.utils.sparsefuncs import mean_variance_axis
+
+        mean, var = mean_variance_axis(sp.csr_matrix(X), axis=0, weights=sw)
+        return mean.astype(X.dtype), np.sqrt(var).astype(X.dtype)
+    acc = np.float64 if xp is np else X.dtype
+    n_features = X.shape[1]
+    mean = xp.zeros(n_features, dtype=acc, device=X.device)
+    m2 = xp.zeros(n_features, dtype=acc, device=X.device)
+    total = 0.0
+    m = X.shape[0]
+    for start in range(0, m, block_rows):
+        stop = min(start + block_rows, m)  # the Array API leaves overlong slices undefined
+        xb = X[start:stop, :]
+        wb = xp.astype(sw[start:stop], acc)
+        wsum = float(xp.sum(wb))
+        if wsum == 0:
+            continue
+        mb = wb @ xb / wsum
+        m2b = wb @ ((xb - mb) ** 2)
+        delta = mb - mean
+        new_total = total + wsum
+        mean += delta * (wsum / new_total)
+        m2 += m2b + delta**2 * (total * wsum / new_total)
+        total = new_total
+    return xp.astype(mean, X.dtype), xp.astype(xp.sqrt(m2 / total), X.dtype)

@@ -1,0 +1,100 @@
+"""The coordinates the solvers move in, and those in which optimality is measured.
+
+A change of coordinates ``theta = A v`` leaves the objective's minimum where it
+is but changes the path gradient descent takes to it: a gradient step in v is a
+preconditioned step in theta. ``Standardization`` is the diagonal one, to
+centred, rescaled features; ``solver_coordinates`` picks the coordinates of a
+fit from the weighted column means and standard deviations of X.
+"""
+
+import numpy as np
+
+
+class Standardization:
+    """The change of coordinates theta = A v to centred, rescaled features.
+
+    With ``u = (x - mean) / scale`` and the model ``u . v + c``, the same
+    predictions are made by ``w = v / scale`` and ``b = c - w . mean``. The
+    objective is unchanged; only the coordinates the solver moves in change, which
+    makes gradient steps independent of the units of the features. Without an
+    intercept there is nothing to absorb the centring, so ``mean`` must be 0.
+    ``mean`` and ``scale`` are arrays of shape (n_features,) in the namespace of
+    the coefficients.
+    """
+
+    def __init__(self, mean, scale, fit_intercept, xp=np):
+        self.mean, self.scale = mean, scale
+        self.fit_intercept = fit_intercept
+        self.n_features = scale.shape[0]
+        self.xp = xp
+
+    def to_raw(self, v):
+        theta = self.xp.empty_like(v)
+        d = self.n_features
+        theta[:, :d] = v[:, :d] / self.scale
+        if self.fit_intercept:
+            theta[:, d] = v[:, d] - theta[:, :d] @ self.mean
+        return theta
+
+    def from_raw(self, theta):
+        v = self.xp.empty_like(theta)
+        d = self.n_features
+        v[:, :d] = theta[:, :d] * self.scale
+        if self.fit_intercept:
+            v[:, d] = theta[:, d] + theta[:, :d] @ self.mean
+        return v
+
+    def grad_from_raw(self, g):
+        """dJ/dv from dJ/dtheta: the transpose of the map A applied to g."""
+        gv = self.xp.empty_like(g)
+        d = self.n_features
+        gv[:, :d] = g[:, :d] / self.scale
+        if self.fit_intercept:
+            gv[:, :d] -= g[:, d:] * (self.mean / self.scale)
+            gv[:, d] = g[:, d]
+        return gv
+
+    def grad_to_raw(self, gv):
+        """dJ/dtheta from dJ/dv: the inverse of ``grad_from_raw``."""
+        g = self.xp.empty_like(gv)
+        d = self.n_features
+        g[:, :d] = gv[:, :d] * self.scale
+        if self.fit_intercept:
+            g[:, :d] += gv[:, d:] * self.mean
+            g[:, d] = gv[:, d]
+        return g
+
+
+
+def solver_coordinates(mean, std, l2, n_outputs, fit_intercept, auto_steps, xp=np):
+    """(tol_coords, coords, step0): where ``tol`` is measured, where the solver moves.
+
+    The optimality test is taken on standardized features (centred when there
+    is an intercept to absorb the centring; a constant feature keeps scale 1),
+    so that ``tol`` is unit-free. A constant learning rate (``auto_steps``
+    false) moves on the raw coefficients, as the lecture does. Automatic steps
+    move in coordinates where each coefficient's curvature is about the same (a
+    diagonal preconditioner): the variance of its feature plus the L2 term's
+    share, which also tames tiny-scale features that the penalty dominates.
+    ``step0`` is the inverse of an upper bound on the curvature there, a safe
+    first step that the solver then adapts (None for a constant rate).
+    """
+    constant = std <= 10 * xp.finfo(std.dtype).eps * xp.abs(mean)
+    ones, zeros = xp.ones_like(std), xp.zeros_like(std)
+    centre = mean if fit_intercept else zeros
+    tol_coords = Standardization(centre, xp.where(constant, ones, std), fit_intercept, xp)
+    if not auto_steps:
+        return tol_coords, Standardization(zeros, ones, fit_intercept, xp), None
+    # the largest curvature of the log-loss: 1/4 (sigmoid), 1/2 (softmax)
+    curvature = 0.25 if n_outputs == 1 else 0.5
+    var = xp.where(constant, zeros, std**2)
+    if not fit_intercept:
+        var = var + mean**2  # without centring, the raw second moment
+    scale = xp.sqrt(var + l2 / curvature)
+    scale = xp.where(scale > 0, scale, ones)
+    if bool(xp.all(scale == tol_coords.scale)):
+        coords = tol_coords
+    else:
+        coords = Standardization(centre, scale, fit_intercept, xp)
+    step0 = 1 / (curvature * (std.shape[0] + 1))
+    return tol_coords, coords, step0

@@ -1,0 +1,84 @@
+"""Threads a user can live with: fits in fork-started children, concurrent fits in threads."""
+
+import multiprocessing
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+from sk_gdlogreg import GDLogisticRegression, _blocks, _objective
+
+
+def big_problem(seed=0):
+    """Enough rows for several blocks, so that a pass runs in threads."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((100_000, 20))
+    y = (X[:, 0] + rng.standard_normal(100_000) > 0).astype(int)
+    assert _blocks.n_blocks(X) >= 2 * _blocks.MIN_BLOCKS_PER_THREAD
+    return X, y
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no fork on Windows")
+def test_a_fit_in_a_fork_started_child_after_a_fit_in_the_parent():
+    X, y = big_problem()
+    parent = GDLogisticRegression(max_iter=20, tol=1e-3).fit(X, y)
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+
+    def child():
+        queue.put(GDLogisticRegression(max_iter=20, tol=1e-3).fit(X, y).coef_)
+
+    processes = [ctx.Process(target=child) for _ in range(2)]
+    for p in processes:
+        p.start()
+    try:
+        coefs = [queue.get(timeout=120) for _ in processes]  # a hang fails here
+    finally:
+        for p in processes:
+            p.join(timeout=10)
+            if p.is_alive():
+                p.kill()
+    for coef in coefs:
+        np.testing.assert_array_equal(coef, parent.coef_)
+
+
+def test_two_fits_in_two_threads_overlap(monkeypatch):
+    """Each fit's first pass waits until the other fit is inside a pass too.
+
+    If the passes of two fits could not run at the same time (a process-wide
+    lock around a pass, a shared pool busy with the other fit), the barrier
+    would time out.
+    """
+    barrier = threading.Barrier(2, timeout=60)
+    waited = set()
+    original = _objective.data_term
+
+    def data_term(*args, **kwargs):
+        fit = threading.current_thread().name
+        if fit.startswith("fit-") and fit not in waited:
+            waited.add(fit)
+            barrier.wait()
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(_objective, "data_term", data_term)
+    X, y = big_problem()
+    results, errors = {}, []
+
+    def fit(name):
+        try:
+            results[name] = GDLogisticRegression(max_iter=10, tol=1e-3).fit(X, y).coef_
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=fit, args=(f"fit-{i}",), name=f"fit-{i}") for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors
+    assert waited == {"fit-0", "fit-1"}
+    monkeypatch.undo()
+    ref = GDLogisticRegression(max_iter=10, tol=1e-3).fit(X, y).coef_
+    for coef in results.values():
+        np.testing.assert_array_equal(coef, ref)
