@@ -1,8 +1,18 @@
 """Array API dispatch: torch and array-api-strict arrays in, same namespace and device out.
 
-scikit-learn's own Array API checks run in test_common.py (the estimator has the
-``array_api_support`` tag); here: the results equal the NumPy fit.
+SciPy's Array API mode (``SCIPY_ARRAY_API=1``, read once when SciPy is imported)
+is what users of Array API input set, and only they: the main test run leaves
+it off. ``test_array_api_tests_in_their_own_process`` runs this file and
+scikit-learn's Array API checks of test_common.py in a pytest process of their
+own with the mode on; there the other tests of this file run, and check that
+the results equal the NumPy fit.
 """
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,12 +25,40 @@ from sk_gdlogreg import GDLogisticRegression
 torch = pytest.importorskip("torch")
 torch.set_num_threads(1)  # torch's thread wake-ups cost more than these small ops
 
+ARRAY_API_MODE = os.environ.get("SCIPY_ARRAY_API") == "1"
+needs_array_api_mode = pytest.mark.skipif(
+    not ARRAY_API_MODE, reason="runs in the SCIPY_ARRAY_API=1 process"
+)
 
+
+@pytest.mark.skipif(ARRAY_API_MODE, reason="this is that process")
+def test_array_api_tests_in_their_own_process():
+    root = Path(__file__).resolve().parents[1]
+    tests = ["tests/test_array_api.py", "tests/test_common.py", "-k", "array_api"]
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs", *tests],
+        cwd=root,
+        env=dict(os.environ, SCIPY_ARRAY_API="1"),
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert run.returncode == 0, run.stdout[-5000:] + run.stderr[-2000:]
+    summary = run.stdout.strip().splitlines()[-1]
+    passed = int(re.search(r"(\d+) passed", summary).group(1))
+    assert passed >= 20 and "failed" not in summary, summary
+    # scikit-learn's checks ran for array-api-strict and torch on the CPU (not skipped)
+    assert "SCIPY_ARRAY_API is not set" not in run.stdout
+
+
+@needs_array_api_mode
 def test_scipy_array_api_mode_is_on():
     """Without it, scikit-learn's Array API checks skip silently."""
     from scipy._lib._array_api import SCIPY_ARRAY_API
 
     assert SCIPY_ARRAY_API
+
+
 
 
 def iris(n_classes):
@@ -30,6 +68,7 @@ def iris(n_classes):
     return X[keep], y[keep]
 
 
+@needs_array_api_mode
 @pytest.mark.parametrize("n_classes", [2, 3])
 @pytest.mark.parametrize(
     "params",
@@ -59,6 +98,7 @@ def test_torch_fit_equals_numpy_fit(n_classes, params):
     np.testing.assert_array_equal(pred.numpy(), ref.predict(X))
 
 
+@needs_array_api_mode
 @pytest.mark.parametrize("solver", ["gd", "nesterov"])
 def test_torch_float32_auto_steps_agree_with_numpy(solver):
     X, y = iris(3)
@@ -74,6 +114,7 @@ def test_torch_float32_auto_steps_agree_with_numpy(solver):
     np.testing.assert_allclose(proba, ref.predict_proba(X32), atol=1e-3)
 
 
+@needs_array_api_mode
 def test_loop_mode_accepts_torch_input():
     X, y = iris(2)
     ref = GDLogisticRegression(learning_rate=0.5, max_iter=20, tol=0).fit(X, y)

@@ -16,6 +16,7 @@ import reference
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine
+from sklearn import config_context as sklearn_config
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
@@ -375,3 +376,27 @@ def test_verbose_prints_and_silent_by_default(capsys):
     est = GDLogisticRegression(max_iter=5, verbose=1).fit(X, y)
     out = capsys.readouterr().out
     assert len(out.strip().splitlines()) >= est.n_iter_
+
+
+def test_sample_weight_is_routed_through_metadata_routing():
+    """With metadata routing on, sample_weight requested by the estimator reaches its fit
+    through a Pipeline and cross_validate, and gives the fit of the weighted data."""
+    from sklearn.model_selection import KFold, cross_validate
+
+    X, y = _data("breast_cancer")
+    w = np.random.default_rng(0).uniform(0.1, 3, len(y))
+    with sklearn_config(enable_metadata_routing=True):
+        est = GDLogisticRegression().set_fit_request(sample_weight=True)
+        est.set_score_request(sample_weight=True)
+        pipe = make_pipeline(StandardScaler().set_fit_request(sample_weight=False), est)
+        routed = cross_validate(
+            pipe, X, y, cv=KFold(3), params={"sample_weight": w}, return_estimator=True,
+            error_score="raise",
+        )
+    assert np.all(routed["test_score"] > 0.9)  # weighted accuracy, weights routed to score
+    for (train, _), fitted in zip(KFold(3).split(X), routed["estimator"]):
+        Xs = StandardScaler().fit_transform(X[train])
+        ref = GDLogisticRegression().fit(Xs, y[train], sample_weight=w[train])
+        assert_allclose(fitted[-1].coef_, ref.coef_, rtol=1e-12)
+        plain = GDLogisticRegression().fit(Xs, y[train])
+        assert np.abs(plain.coef_ - ref.coef_).max() > 1e-3  # the weights made a difference

@@ -1,0 +1,127 @@
+"""The solvers and the penalty on problems whose answers are known in closed form."""
+
+import numpy as np
+import pytest
+from scipy.optimize import brentq
+
+from sk_gdlogreg import _penalty
+from sk_gdlogreg._coordinates import Standardization
+from sk_gdlogreg._objective import Data, InMemoryData, Objective
+from sk_gdlogreg._penalty import L1Penalty
+from sk_gdlogreg._solvers import SOLVERS, Problem
+
+
+class Quadratic:
+    """J(coef) = 1/2 (coef - c)^T A (coef - c) on a (1, 3) coef, no intercept."""
+
+    n_outputs, n_features, fit_intercept = 1, 3, False
+    dtype, xp, device = np.dtype(np.float64), np, "cpu"
+
+    def __init__(self, A, c):
+        self.A, self.c = A, c
+        self.calls = 0
+
+    def loss_grad(self, coef):
+        self.calls += 1
+        r = coef[0] - self.c
+        return 0.5 * float(r @ self.A @ r), (self.A @ r)[None, :]
+
+
+def identity_problem(objective, l1=0.0):
+    coords = Standardization(np.zeros(3), np.ones(3), False)
+    return Problem(objective, l1, coords, coords)
+
+
+A = np.diag([1.0, 4.0, 10.0])
+C = np.array([1.0, -2.0, 0.5])
+SETTINGS = [("gd", 0.1), ("gd", None), ("nesterov", 0.1), ("nesterov", None)]
+
+
+@pytest.mark.parametrize("solver, learning_rate", SETTINGS)
+def test_quadratic_minimum(solver, learning_rate):
+    problem = identity_problem(Quadratic(A, C))
+    res = SOLVERS[solver](problem, np.zeros((1, 3)), learning_rate=learning_rate,
+                          max_iter=2000, tol=1e-10, step0=0.05)
+    assert res.converged and res.residual <= 1e-10
+    np.testing.assert_allclose(res.coef[0], C, atol=1e-9)
+    assert res.loss_curve[0] == pytest.approx(0.5 * C @ A @ C)
+    assert len(res.loss_curve) == res.n_iter
+
+
+def test_constant_step_is_the_lecture_update():
+    """coef_{k+1} = coef_k - alpha grad_k: on a quadratic, (I - alpha A)^k (0 - c) + c.
+
+    Each of the k iterations records J, then updates: k updates, k passes.
+    """
+    objective = Quadratic(A, C)
+    alpha, k = 0.05, 7
+    res = SOLVERS["gd"](identity_problem(objective), np.zeros((1, 3)), learning_rate=alpha,
+                        max_iter=k, tol=0)
+    expected = C + np.linalg.matrix_power(np.eye(3) - alpha * A, k) @ (-C)
+    np.testing.assert_allclose(res.coef[0], expected, rtol=1e-13)
+    assert res.n_iter == k == objective.calls
+
+
+def test_automatic_gd_never_increases_the_objective():
+    problem = identity_problem(Quadratic(np.diag([1.0, 100.0, 1e4]), C))
+    res = SOLVERS["gd"](problem, np.zeros((1, 3)), learning_rate=None, max_iter=500,
+                        tol=1e-9, step0=1.0)
+    assert np.all(np.diff(res.loss_curve) <= 1e-12 * res.loss_curve[0])
+    np.testing.assert_allclose(res.coef[0], C, atol=1e-8)
+
+
+@pytest.mark.parametrize("solver, learning_rate", SETTINGS)
+def test_l1_solution_is_the_soft_threshold(solver, learning_rate):
+    """min 1/2 ||coef - c||^2 + l1 ||coef||_1 is soft-threshold(c, l1), exact zeros included."""
+    l1 = 0.75
+    problem = identity_problem(Quadratic(np.eye(3), C), l1=l1)
+    res = SOLVERS[solver](problem, np.zeros((1, 3)), learning_rate=learning_rate,
+                          max_iter=500, tol=1e-12, step0=0.5)
+    expected = np.sign(C) * np.maximum(np.abs(C) - l1, 0)
+    np.testing.assert_allclose(res.coef[0], expected, atol=1e-12)
+    assert res.coef[0, 2] == 0.0  # |0.5| < 0.75: exactly zero
+
+
+def test_one_feature_logistic_regression():
+    """One feature, no intercept, L2: the minimum solves a scalar equation (Brent's method)."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(200)
+    y = (x + rng.standard_normal(200) > 0).astype(int)
+    l2 = 0.05
+
+    def derivative(w):  # dJ/dw = mean((sigmoid(w x) - y) x) + l2 w
+        return np.mean((1 / (1 + np.exp(-w * x)) - y) * x) + l2 * w
+
+    w_star = brentq(derivative, -50, 50, xtol=1e-14)
+    data = InMemoryData(x[:, None], y, np.ones(200), 2, False)
+    objective = Objective(data, l2)
+    coords = Standardization(np.zeros(1), np.ones(1), False)
+    for solver in ("gd", "nesterov"):
+        res = SOLVERS[solver](Problem(objective, 0.0, coords, coords), np.zeros((1, 1)),
+                              learning_rate=None, max_iter=1000, tol=1e-12, step0=1.0)
+        assert res.coef[0, 0] == pytest.approx(w_star, rel=1e-9)
+
+
+def test_penalty_prox_value_and_subgradient():
+    pen = L1Penalty(2.0, np.array([1.0, 0.5, 0.0]))  # the last column: an intercept
+    v = np.array([[3.0, -0.5, 7.0]])
+    np.testing.assert_allclose(pen.prox(v, 1.0), [[1.0, 0.0, 7.0]])
+    assert pen.value(v) == pytest.approx(2.0 * 3.0 + 1.0 * 0.5)
+    g = np.array([[0.5, -3.0, 0.25]])
+    at = np.array([[0.0, 0.0, 1.0]])
+    # at 0: the point of g + [-t, t] nearest 0; elsewhere g + t sign(v)
+    np.testing.assert_allclose(pen.min_norm_subgradient(at, g), [[0.0, -2.0, 0.25]])
+    np.testing.assert_allclose(pen.min_norm_subgradient(v, g), [[2.5, -4.0, 0.25]])
+
+
+def test_penalty_strengths_scale_with_the_weight_sum():
+    assert _penalty.strengths(np.inf, 0.5, 10.0) == (0.0, 0.0)
+    l1, l2 = _penalty.strengths(2.0, 0.25, 10.0)
+    assert l1 == pytest.approx(0.25 / 20) and l2 == pytest.approx(0.75 / 20)
+
+
+def test_data_term_attributes():
+    data = InMemoryData(np.zeros((4, 3), np.float32), np.array([0, 1, 2, 1]), np.ones(4), 3, True)
+    assert isinstance(data, Data)
+    assert (data.n_outputs, data.n_features, data.dtype) == (3, 3, np.float32)
+    assert Objective(data, 0.0).coef_shape == (3, 4)
