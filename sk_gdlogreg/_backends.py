@@ -122,6 +122,12 @@ class LoopData(Data):
         self.X, self.y, self.sample_weight = X, y, sample_weight
         self.loops = lecture.LOOPS[loop_mode]
 
+    def dense_rows(self):
+        """(X, normalized weights) when X is a dense NumPy array, else None."""
+        if sp.issparse(self.X):
+            return None
+        return self.X, self.sample_weight / self.sample_weight.sum()
+
     def loss_grad(self, coef):
         n_features = self.n_features
         W = coef[0, :n_features] if self.n_outputs == 1 else coef[:, :n_features]

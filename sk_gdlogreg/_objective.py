@@ -108,6 +108,32 @@ def data_term(X, Y, sw, coef, fit_intercept, xp=np):
     return J, xp.concat([dW, xp.sum(dz, axis=0)[:, None]], axis=1)
 
 
+def curvature_gram(X, sw, coef, fit_intercept, max_rows, floor=0.0):
+    """``[X 1]^T diag(omega) [X 1]`` on at most ``max_rows`` evenly spaced rows: the Hessian
+    of the data term at ``coef`` with respect to one row of coefficients.
+
+    omega_i = sw_i a_i (1 - a_i) for the sigmoid; for the softmax, the mean over
+    the classes of sw_i p_ik (1 - p_ik), one matrix shared by every class (the
+    diagonal blocks of the Hessian, averaged). The rows of a sample are
+    reweighted to stand for all of them. NumPy, dense X.
+    """
+    m, n_features = X.shape
+    stride = max(1, -(-m // max_rows))
+    Xs, sws = X[::stride], sw[::stride] * (np.sum(sw) / np.sum(sw[::stride]))
+    z = Xs @ coef[:, :n_features].T
+    if fit_intercept:
+        z = z + coef[:, n_features]
+    if coef.shape[0] == 1:
+        a = sigmoid(z[:, 0])
+        omega = sws * np.maximum(a * (1 - a), floor * 0.25)
+    else:
+        p = np.exp(log_softmax(z))
+        omega = sws * np.maximum(np.mean(p * (1 - p), axis=1), floor * 0.25)
+    Xa = np.hstack([Xs, np.ones((Xs.shape[0], 1), Xs.dtype)]) if fit_intercept else Xs
+    Xa = Xa.astype(np.float64, copy=False)
+    return (Xa * omega[:, None]).T @ Xa
+
+
 class Objective:
     """J(coef) = a data term + (l2 / 2) ||W||^2, the intercept never penalized.
 
@@ -135,6 +161,23 @@ class Objective:
             J += 0.5 * self.l2 * float(self.xp.sum(W * W))
             grad[:, : self.n_features] += self.l2 * W
         return J, grad
+
+    def curvature(self, coef, max_rows, floor=0.0):
+        """The Hessian (estimate) of J for one row of coefficients, or None.
+
+        Available for dense NumPy data (``data.dense_rows()``): see
+        ``curvature_gram``; the L2 term adds ``l2`` on the feature diagonal.
+        """
+        rows = getattr(self.data, "dense_rows", lambda: None)()
+        if rows is None:
+            return None
+        X, sw = rows
+        H = curvature_gram(
+            X, sw, np.asarray(coef, np.float64), self.fit_intercept, max_rows, floor
+        )
+        idx = np.arange(self.n_features)
+        H[idx, idx] += self.l2
+        return H
 
 
 class Data:
@@ -178,6 +221,10 @@ class InMemoryData(Data):
             many = self.blocked and _blocks.n_blocks(X) > 1
             n_threads = _blocks.default_n_threads() if many else 1
         self.n_threads = n_threads
+
+    def dense_rows(self):
+        """(X, normalized weights) when X is a dense NumPy array, else None."""
+        return (self.X, self.sw) if self.blocked else None
 
     def loss_grad(self, coef):
         if self.blocked:

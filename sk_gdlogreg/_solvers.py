@@ -13,10 +13,10 @@ know nothing of labels, classes or scikit-learn: they see a ``Problem``.
 One *iteration* is one evaluation of J and its gradient (the lecture's forward
 and backward pass), then either a stop or an update. ``loss_curve[k]`` is F at
 the point where iteration k took the gradient, so the loss curve is a
-by-product of solving and costs nothing extra. ``callback(k, coef, F,
-residual, step)``, if given, is called at every iteration with the model
-``coef`` that a stop at that moment would return; a true return value stops
-the solver. ``coef`` is in the solver's coordinates (``problem.coords``).
+by-product of solving and costs nothing extra. ``callback(k, model, F,
+residual, step)``, if given, is called at every iteration; ``model()`` gives the
+raw coefficients that a stop at that moment would return. A true return value
+stops the solver.
 
 Step sizes:
 
@@ -74,6 +74,8 @@ class Problem:
 
     def _l1_in(self, coords, l1):
         xp = self.xp
+        if not l1:
+            return L1Penalty(0.0, 0.0, xp)
         weights = 1 / coords.scale
         if coords.fit_intercept:
             weights = xp.concat([weights, xp.zeros_like(weights[:1])])
@@ -121,7 +123,9 @@ def _record_and_test(res, problem, k, F, point, grad, tol, callback, model, step
     """
     res.loss_curve.append(F)
     res.n_iter, res.residual = k + 1, problem.residual(point, grad)
-    if callback is not None and callback(k, model, F, res.residual, step):
+    if callback is not None and callback(
+        k, lambda: problem.coords.to_raw(model), F, res.residual, step
+    ):
         res.stopped = "callback"
         return True
     res.converged = res.residual <= tol
@@ -232,7 +236,7 @@ def nesterov(problem, coef, *, learning_rate, max_iter, tol, step0=1.0, callback
             move, grad_change = ahead - ahead_prev, grad - grad_prev
             move2, change2 = problem.dot(move, move), problem.dot(grad_change, grad_change)
             if move2 > 0 and change2 > 0:
-                step = math.sqrt(move2 / change2)
+                step = _bb_step(problem, move, grad_change, step)
             if rises >= 2:
                 step /= 2
         new = penalty.prox(ahead - step * grad, step)  # the update, from ahead
@@ -251,3 +255,42 @@ def nesterov(problem, coef, *, learning_rate, max_iter, tol, step0=1.0, callback
 
 
 SOLVERS = {"gd": gradient_descent, "nesterov": nesterov}
+
+
+def solve(solver, problem, theta, *, learning_rate, max_iter, tol, step0=1.0, callback=None,
+          recondition=None, every=None):
+    """Run ``solver`` from raw coefficients ``theta``, changing coordinates as it goes.
+
+    Without ``recondition``, one run. With it, the solver runs ``every``
+    iterations at a time; after each run that has not finished,
+    ``recondition(theta)`` gives a new ``Problem`` (new coordinates, from the
+    curvature at the current point) or None to go on as before, and the solver
+    starts again from where it was. The loss curve, the iteration count and
+    the callback's iteration numbers run on across the runs.
+    """
+    total = Result(coef=theta)
+    done = 0
+    while True:
+        budget = max_iter - done if recondition is None else min(every, max_iter - done)
+        offset = done
+
+        def shifted(k, *args):
+            return callback(offset + k, *args)
+
+        res = solver(problem, problem.coords.from_raw(theta), learning_rate=learning_rate,
+                     max_iter=budget, tol=tol, step0=step0,
+                     callback=None if callback is None else shifted)
+        theta = problem.coords.to_raw(res.coef)
+        if res.increased_at is not None and total.increased_at is None:
+            total.increased_at = offset + res.increased_at
+        total.loss_curve += res.loss_curve
+        total.n_iter = done = done + res.n_iter
+        total.residual, total.converged, total.stopped = res.residual, res.converged, res.stopped
+        if res.converged or res.stopped or done >= max_iter or recondition is None:
+            break
+        new = recondition(theta)
+        if new is not None:
+            problem, step0 = new, 1.0
+
+    total.coef = theta
+    return total

@@ -1,0 +1,103 @@
+"""Whitened coordinates: the change of variables, and what it buys on ill-conditioned data."""
+
+import numpy as np
+import pytest
+import reference
+import scipy.sparse as sp
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
+
+from sk_gdlogreg import GDLogisticRegression
+from sk_gdlogreg._coordinates import Whitening
+from sk_gdlogreg._objective import InMemoryData, Objective
+
+
+def correlated(m=4000, d=20, seed=0):
+    """Standardized features X = Z A with cond(A) = 1e3: diagonal scaling cannot help."""
+    rng = np.random.default_rng(seed)
+    U, _ = np.linalg.qr(rng.standard_normal((d, d)))
+    V, _ = np.linalg.qr(rng.standard_normal((d, d)))
+    X = rng.standard_normal((m, d)) @ (U @ np.diag(np.logspace(0, -3, d)) @ V.T)
+    X = StandardScaler().fit_transform(X)
+    y = (X @ rng.standard_normal(d) + rng.logistic(size=m) > 0).astype(int)
+    return X, y
+
+
+@pytest.mark.parametrize("K", [1, 3])
+def test_whitening_round_trips_and_maps_gradients(K):
+    rng = np.random.default_rng(1)
+    X, _ = correlated(300, 5)
+    y = rng.integers(0, 2 if K == 1 else K, 300)
+    obj = Objective(InMemoryData(X, y, np.ones(300), 2 if K == 1 else K, True), 0.01)
+    theta = rng.normal(size=obj.coef_shape)
+    coords = Whitening(obj.curvature(theta, 1000), True)
+    v = coords.from_raw(theta)
+    np.testing.assert_allclose(coords.to_raw(v), theta, rtol=1e-10)
+    J, g = obj.loss_grad(theta)
+    gv = coords.grad_from_raw(g)
+    np.testing.assert_allclose(coords.grad_to_raw(gv), g, rtol=1e-10, atol=1e-14)
+    direction = rng.normal(size=v.shape)
+    eps = 1e-6
+    fd = (obj.loss_grad(coords.to_raw(v + eps * direction))[0]
+          - obj.loss_grad(coords.to_raw(v - eps * direction))[0]) / (2 * eps)
+    assert np.vdot(gv, direction) == pytest.approx(fd, rel=1e-6)
+
+
+def test_curvature_is_the_hessian_for_two_classes():
+    """Binary, no floor: [X 1]^T diag(sw a (1 - a)) [X 1] + l2 is J's Hessian (finite differences)."""
+    X, y = correlated(200, 3)
+    obj = Objective(InMemoryData(X, y, np.ones(200), 2, True), 0.1)
+    theta = np.array([[0.3, -0.2, 0.5, 0.1]])
+    H = obj.curvature(theta, 1000)
+    eps = 1e-6
+    fd = np.column_stack([
+        (obj.loss_grad(theta + eps * e)[1] - obj.loss_grad(theta - eps * e)[1])[0] / (2 * eps)
+        for e in np.eye(4)[:, None, :]
+    ])
+    np.testing.assert_allclose(H, fd, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("solver", ["gd", "nesterov"])
+def test_correlated_features_converge_in_few_iterations(solver):
+    X, y = correlated()
+    ref = LogisticRegression(C=1.0, tol=1e-10, max_iter=10_000).fit(X, y)
+    J_ref = reference.objective(X, y, None, ref.coef_, ref.intercept_, C=1.0)
+    fits = {
+        pre: GDLogisticRegression(solver=solver, preconditioner=pre, tol=1e-6, max_iter=5000)
+        .fit(X, y)
+        for pre in ("diagonal", "auto", "whitening")
+    }
+    for pre in ("auto", "whitening"):
+        assert fits[pre].n_iter_ <= 50
+        assert fits[pre].n_iter_ * 5 < fits["diagonal"].n_iter_
+        J = reference.objective(X, y, None, fits[pre].coef_, fits[pre].intercept_, C=1.0)
+        assert J == pytest.approx(J_ref, rel=1e-8)
+
+
+def test_float32_stays_float32():
+    X, y = correlated()
+    clf = GDLogisticRegression(preconditioner="whitening").fit(X.astype(np.float32), y)
+    ref = GDLogisticRegression(preconditioner="whitening").fit(X, y)
+    assert clf.coef_.dtype == np.float32
+    np.testing.assert_allclose(clf.predict_proba(X), ref.predict_proba(X), atol=1e-3)
+
+
+def test_forced_whitening_where_it_cannot_apply_raises():
+    X, y = correlated(300, 5)
+    with pytest.raises(ValueError, match="preconditioner='whitening' needs dense NumPy X"):
+        GDLogisticRegression(preconditioner="whitening").fit(sp.csr_matrix(X), y)
+    with pytest.raises(ValueError, match="l1_ratio"):
+        GDLogisticRegression(preconditioner="whitening", l1_ratio=0.5).fit(X, y)
+    # where auto cannot whiten it keeps the diagonal coordinates: the same fit
+    auto = GDLogisticRegression(l1_ratio=0.5).fit(X, y)
+    diagonal = GDLogisticRegression(l1_ratio=0.5, preconditioner="diagonal").fit(X, y)
+    np.testing.assert_array_equal(auto.coef_, diagonal.coef_)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # tol=0
+def test_constant_learning_rate_ignores_the_preconditioner():
+    """A float learning_rate is the lecture's update on raw features, whatever is asked."""
+    X, y = correlated(300, 5)
+    fits = [GDLogisticRegression(learning_rate=0.5, preconditioner=p, max_iter=20, tol=0).fit(X, y)
+            for p in ("diagonal", "whitening")]
+    np.testing.assert_array_equal(fits[0].coef_, fits[1].coef_)
