@@ -1,12 +1,10 @@
 """GDLogisticRegression: parameters, validation, and the glue to the solvers."""
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.callback import CallbackSupportMixin
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.utils._array_api import check_same_namespace, get_namespace, move_to
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -15,6 +13,7 @@ from . import _backends, _penalty
 from ._coordinates import solver_coordinates
 from ._data import FitSettings
 from ._objective import Objective, log_softmax, sigmoid, softplus
+from ._report import IterationHooks, stop_reason, warn_about
 from ._solvers import SOLVERS, Problem
 
 
@@ -236,9 +235,10 @@ class GDLogisticRegression(CallbackSupportMixin, LinearClassifierMixin, BaseEsti
         callback_ctx.call_on_fit_task_begin(**callback_kwargs)
         if getattr(self, "_skl_callbacks", None):
             self.classes_ = data.classes  # what predict needs, for the per-iteration models
-            iteration_ctx = (callback_ctx, callback_kwargs, data.xp, data.device)
+            iteration_ctx = (callback_ctx, callback_kwargs, (data.xp, data.device))
         else:
             iteration_ctx = None
+        hooks = self._hooks(coords, iteration_ctx)
         result = SOLVERS[self._solver()](
             problem,
             coords.from_raw(theta0),
@@ -246,9 +246,14 @@ class GDLogisticRegression(CallbackSupportMixin, LinearClassifierMixin, BaseEsti
             max_iter=self.max_iter,
             tol=self.tol,
             step0=step0,
-            callback=self._iteration_callback(coords, iteration_ctx),
+            callback=hooks,
         )
-        self._warn_about(result)
+        if hooks is not None:
+            hooks.close(stop_reason(result, self.max_iter, self.tol))
+        warn_about(
+            result, learning_rate=self.learning_rate, solver=self._solver(),
+            max_iter=self.max_iter, tol=self.tol, dtype=str(objective.dtype).rsplit(".", 1)[-1],
+        )
 
         self.classes_ = data.classes
         theta = coords.to_raw(result.coef)
@@ -276,70 +281,22 @@ class GDLogisticRegression(CallbackSupportMixin, LinearClassifierMixin, BaseEsti
             return coef, xp.asarray(theta[:, n_features], copy=True)
         return coef, xp.zeros(theta.shape[0], dtype=theta.dtype, device=device)
 
-    def _iteration_callback(self, coords, iteration_ctx):
-        """The solver's per-iteration hook: verbose printing and scikit-learn callbacks.
+    def _hooks(self, coords, iteration_ctx):
+        """The solver's per-iteration hooks: verbose lines and scikit-learn callbacks.
 
         Each iteration is a subtask of the fit for scikit-learn's callbacks; the
-        model at that iteration is built only if a callback asks for it. A
-        callback's request to stop ends the fit after that iteration.
+        model at its end (after its update) is built only if a callback asks for
+        it. A callback's request to stop ends the fit after that iteration.
         """
         if not self.verbose and iteration_ctx is None:
             return None
 
-        def callback(k, coef, F, residual, step):
-            if self.verbose:
-                print(
-                    f"iter {k:5d}   J = {F:.8e}   residual = {residual:.3e}   step = {step:.3e}"
-                )
-            if iteration_ctx is None:
-                return False
-            fit_ctx, kwargs, xp, device = iteration_ctx
-            ctx = fit_ctx.subcontext(task_name="iteration")
+        def unpack(model):
+            xp, device = iteration_ctx[2]
+            coef_, intercept_ = self._unpack(coords.to_raw(model), xp, device)
+            return {"coef_": coef_, "intercept_": intercept_}
 
-            def model_at_iteration():
-                coef_, intercept_ = self._unpack(coords.to_raw(coef), xp, device)
-                return {"coef_": coef_, "intercept_": intercept_}
-
-            ctx.call_on_fit_task_begin(**kwargs)
-            return ctx.call_on_fit_task_end(
-                **kwargs, reconstruction_attributes=model_at_iteration
-            )
-
-        return callback
-
-    def _warn_about(self, result):
-        lr = self.learning_rate
-        if result.increased_at is not None or result.stopped == "diverged":
-            what = (
-                "went up between iterations"
-                if self._solver() == "gd"
-                else "rose above its starting value"
-            )
-            warnings.warn(
-                f"The objective J {what} (first at iteration {result.increased_at}): "
-                f"learning_rate={lr!r} is too large for this data. Use a smaller "
-                "learning_rate, standardize the features, or use learning_rate='auto'."
-                + (
-                    " The updates overflowed; the last finite iterate was kept."
-                    if result.stopped == "diverged"
-                    else ""
-                ),
-                ConvergenceWarning,
-                stacklevel=5,  # _warn_about, _fit, fit, _fit_context, the caller
-            )
-        elif not result.converged and result.stopped != "callback":
-            reason = (
-                "the line search could not decrease J any further (rounding error)"
-                if result.stopped == "line search"
-                else f"max_iter={self.max_iter} iterations were reached"
-            )
-            warnings.warn(
-                f"GDLogisticRegression did not converge: {reason} with the optimality "
-                f"residual {result.residual:.2e} > tol={self.tol}. Increase max_iter"
-                + (", or try solver='nesterov'." if self._solver() == "gd" else "."),
-                ConvergenceWarning,
-                stacklevel=5,  # _warn_about, _fit, fit, _fit_context, the caller
-            )
+        return IterationHooks(self.verbose, iteration_ctx, unpack)
 
     def decision_function(self, X):
         """Confidence scores: ``X @ coef_.T + intercept_``.
