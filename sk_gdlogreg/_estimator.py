@@ -1,5 +1,7 @@
 """GDLogisticRegression: parameters, validation, and the glue to the solvers."""
 
+import math
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -214,21 +216,15 @@ class GDLogisticRegression(CallbackSupportMixin, LinearClassifierMixin, BaseEsti
             self.feature_names_in_ = data.feature_names_in
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
-        l1, l2 = _penalty.strengths(self.C, self.l1_ratio, data.weight_sum)
+        l1, l2 = _penalty.strengths(self.C, self.l1_ratio, data.weight_sum, data.weight_scale)
         objective = Objective(data.data, l2)
         xp = objective.xp
         tol_coords, coords, step0 = solver_coordinates(
             data.mean, data.std, l2, objective.n_outputs, self.fit_intercept,
-            auto_steps=self.learning_rate == "auto", xp=xp,
+            auto_steps=self.learning_rate == "auto", xp=xp, dtype=objective.dtype,
         )
         problem = Problem(objective, l1, coords, tol_coords)
-        theta0 = xp.zeros(objective.coef_shape, dtype=objective.dtype, device=objective.device)
-        n_features = objective.n_features
-        if self.warm_start and getattr(self, "coef_", None) is not None:
-            if tuple(self.coef_.shape) == (objective.n_outputs, n_features):
-                theta0[:, :n_features] = self._moved(self.coef_, objective)
-                if self.fit_intercept:
-                    theta0[:, -1] = self._moved(self.intercept_, objective)
+        theta0 = self._start(objective)
 
         callback_ctx = self._init_callback_context(max_subtasks=self.max_iter)
         callback_kwargs = dict(estimator=self, **data.callback_data)
@@ -262,6 +258,46 @@ class GDLogisticRegression(CallbackSupportMixin, LinearClassifierMixin, BaseEsti
         self.loss_curve_ = result.loss_curve
         callback_ctx.call_on_fit_task_end(**callback_kwargs, reconstruction_attributes={})
         return self
+
+    def _start(self, objective):
+        """The first iterate: zeros, or the previous model under warm_start.
+
+        As in LogisticRegression, a previous model of another shape (the number
+        of classes or features changed) is an error; so is one that is not
+        finite. One whose J overflows is replaced by zeros, with a warning.
+        """
+        xp = objective.xp
+        theta0 = xp.zeros(objective.coef_shape, dtype=objective.dtype, device=objective.device)
+        if not self.warm_start or getattr(self, "coef_", None) is None:
+            return theta0
+        n_features = objective.n_features
+        expected = (objective.n_outputs, n_features)
+        if tuple(self.coef_.shape) != expected:
+            raise ValueError(
+                f"warm_start=True: the previous coef_ has shape {tuple(self.coef_.shape)}, "
+                f"but this fit needs {expected}: the number of classes or features changed. "
+                "Fit with warm_start=False (or a new estimator)."
+            )
+        coef, intercept = self._moved(self.coef_, objective), self._moved(self.intercept_, objective)
+        if not (bool(xp.all(xp.isfinite(coef))) and bool(xp.all(xp.isfinite(intercept)))):
+            raise ValueError(
+                "warm_start=True: the previous coef_ or intercept_ contains NaN or infinity. "
+                "Fit with warm_start=False (or a new estimator)."
+            )
+        theta0[:, :n_features] = coef
+        if self.fit_intercept:
+            theta0[:, -1] = intercept
+        with np.errstate(over="ignore", invalid="ignore"):
+            J = objective.loss_grad(theta0)[0]
+        if not math.isfinite(J):
+            warnings.warn(
+                "warm_start=True: J overflows at the previous coef_ and intercept_ "
+                "(they are too large for this data); starting from zeros instead.",
+                UserWarning,
+                stacklevel=5,  # _start, _fit, fit, _fit_context, the caller
+            )
+            theta0 = xp.zeros_like(theta0)
+        return theta0
 
     def _solver(self):
         if self.solver != "auto":
