@@ -48,6 +48,11 @@ def check_two_classes(classes):
         )
 
 
+def _label(c):
+    """A class label as the user wrote it: 1 or 'a', not np.int64(1)."""
+    return repr(c.item() if isinstance(c, np.generic) else c)
+
+
 def class_weights(class_weight, classes, per_class_weight):
     """The weight of each class, from the sums of the sample weights per class.
 
@@ -74,13 +79,13 @@ def class_weights(class_weight, classes, per_class_weight):
             k = int(bad.argmax())
             raise ValueError(
                 f"class_weight must be finite and non-negative, but the weight of class "
-                f"{classes[k]!r} is {weights[k]!r}."
+                f"{_label(classes[k])} is {weights[k].item()!r}."
             )
     effective = per_class_weight if weights is None else per_class_weight * weights
     weighted = effective > 0
     if weighted.sum() < 2:
         which = (
-            f"only class {classes[int(weighted.argmax())]!r} has any"
+            f"only class {_label(classes[int(weighted.argmax())])} has any"
             if weighted.any()
             else "no class has any"
         )
