@@ -63,15 +63,19 @@ def _prepare_in_memory(X, y, sample_weight, settings):
         dtypes = [xp.float32]
     sample_weight = move_to(sample_weight, xp=xp, device=device)
     feature_names = _get_feature_names(X)
-    X, y = check_X_y(X, y, accept_sparse="csr", dtype=dtypes, estimator=settings.name)
+    # scikit-learn's check for infinity sums X first: +inf and -inf would warn
+    with np.errstate(over="ignore", invalid="ignore"):
+        X, y = check_X_y(X, y, accept_sparse="csr", dtype=dtypes, estimator=settings.name)
     check_classification_targets(y)
     encoder = LabelEncoder()
     y_idx = move_to(encoder.fit_transform(y), xp=xp, device=device)
     classes = encoder.classes_
     n_classes = classes.shape[0]
     check_two_classes(classes)
-    s = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
+    # in the widest float: weights of 1e300 must not overflow float32 before scaling
+    s = _check_sample_weight(sample_weight, X, dtype=dtypes[0], ensure_non_negative=True)
     s, weight_scale = _times_class_weights(s, y_idx, classes, settings.class_weight, xp, device)
+    s = xp.astype(s, X.dtype)
 
     # The loops are NumPy code, written to be read: they get NumPy copies.
     xp_fit = np if _is_numpy_namespace(xp) or settings.loop_mode else xp
