@@ -181,7 +181,7 @@ def weighted_mean_std(X, sw, xp=np, block_rows=1024):
         X = sp.csr_matrix(X)
         scaled = sp.csr_matrix((X.data / c[X.indices], X.indices, X.indptr), shape=X.shape)
         mean, var = mean_variance_axis(scaled, axis=0, weights=np.asarray(sw, np.float64))
-        return mean * c, np.sqrt(var) * c
+        return mean * c, np.sqrt(np.maximum(var, 0)) * c  # var may round below 0
     n_features = X.shape[1]
     mean = xp.zeros(n_features, dtype=acc, device=X.device)
     m2 = xp.zeros(n_features, dtype=acc, device=X.device)

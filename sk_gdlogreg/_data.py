@@ -71,7 +71,15 @@ def class_weights(class_weight, classes, per_class_weight):
         present = per_class_weight > 0
         total = per_class_weight.sum() / classes.shape[0]
         weights = np.zeros_like(per_class_weight)
-        weights[present] = total / per_class_weight[present]
+        with np.errstate(over="ignore"):
+            weights[present] = total / per_class_weight[present]
+        if not np.isfinite(weights).all():
+            k = int((~np.isfinite(weights)).argmax())
+            raise ValueError(
+                f"class_weight='balanced' is out of range: the samples of class "
+                f"{_label(classes[k])} weigh {per_class_weight[k]:.3g} of a total of "
+                f"{per_class_weight.sum():.3g}, a ratio beyond float64. Rescale the sample weights."
+            )
     else:
         weights = compute_class_weight(class_weight, classes=classes, y=classes)
         bad = ~(np.isfinite(weights) & (weights >= 0))

@@ -351,7 +351,8 @@ class GDLogisticRegression(CallbackSupportMixin, LinearClassifierMixin, BaseEsti
         lazy = _backends.lazy_backend(X)
         if lazy is not None:
             return lazy.decision_function(self, X)
-        return super().decision_function(X)
+        with np.errstate(over="ignore"):  # a score beyond float range is +-inf: p = 0 or 1
+            return super().decision_function(X)
 
     def predict(self, X):
         """Predict class labels.
