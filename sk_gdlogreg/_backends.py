@@ -63,15 +63,19 @@ def _prepare_in_memory(X, y, sample_weight, settings):
         dtypes = [xp.float32]
     sample_weight = move_to(sample_weight, xp=xp, device=device)
     feature_names = _get_feature_names(X)
-    X, y = check_X_y(X, y, accept_sparse="csr", dtype=dtypes, estimator=settings.name)
+    # scikit-learn's check for infinity sums X first: +inf and -inf would warn
+    with np.errstate(over="ignore", invalid="ignore"):
+        X, y = check_X_y(X, y, accept_sparse="csr", dtype=dtypes, estimator=settings.name)
     check_classification_targets(y)
     encoder = LabelEncoder()
     y_idx = move_to(encoder.fit_transform(y), xp=xp, device=device)
     classes = encoder.classes_
     n_classes = classes.shape[0]
     check_two_classes(classes)
-    s = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
-    s = _times_class_weights(s, y_idx, classes, settings.class_weight, xp, device)
+    # in the widest float: weights of 1e300 must not overflow float32 before scaling
+    s = _check_sample_weight(sample_weight, X, dtype=dtypes[0], ensure_non_negative=True)
+    s, weight_scale = _times_class_weights(s, y_idx, classes, settings.class_weight, xp, device)
+    s = xp.astype(s, X.dtype)
 
     # The loops are NumPy code, written to be read: they get NumPy copies.
     xp_fit = np if _is_numpy_namespace(xp) or settings.loop_mode else xp
@@ -86,6 +90,7 @@ def _prepare_in_memory(X, y, sample_weight, settings):
         data=data,
         classes=classes,
         weight_sum=float(xp.sum(s)),
+        weight_scale=weight_scale,
         mean=mean,
         std=std,
         xp=xp,
@@ -97,17 +102,38 @@ def _prepare_in_memory(X, y, sample_weight, settings):
 
 
 def _times_class_weights(s, y_idx, classes, class_weight, xp, device):
-    """Sample weights times class weights.
+    """(weights, scale): sample weights times class weights, divided by ``scale``.
 
-    The per-class sums are set-up work on K numbers: done once, on the host.
+    The weights the fit uses are at most 1, so that no sum of them overflows or
+    vanishes whatever their unit (1e308 or 1e-320); ``scale`` is that unit, a
+    Python float, which only the penalty strength needs. The per-class sums are
+    set-up work on K numbers: done once, on the host.
     """
     s_host, y_host, classes_host = _host(s, y_idx, classes)
+    s_max = float(s_host.max()) if s_host.shape[0] else 0.0
+    if s_max > 0:
+        s = s / s_max
+        s_host = s_host / s_max
     per_class = np.bincount(y_host, weights=s_host, minlength=classes.shape[0])
     weights = class_weights(class_weight, classes_host, per_class)
     if weights is None:
-        return s
-    weights = xp.asarray(weights, dtype=s.dtype, device=device)
-    return s * xp.take(weights, y_idx)
+        return s, s_max
+    w_max = float(weights.max())
+    weights = xp.asarray(weights / w_max, dtype=s.dtype, device=device)
+    return s * xp.take(weights, y_idx), s_max * w_max
+
+
+def _column_sizes(X, xp, acc, block_rows):
+    """The largest absolute value of each column (1 where 0), in ``acc``."""
+    if sp.issparse(X):
+        c = np.zeros(X.shape[1])
+        np.maximum.at(c, X.indices, np.abs(X.data.astype(np.float64)))
+    else:
+        c = xp.zeros(X.shape[1], dtype=acc, device=X.device)
+        for start in range(0, X.shape[0], block_rows):
+            xb = X[start : min(start + block_rows, X.shape[0]), :]
+            c = xp.maximum(c, xp.astype(xp.max(xp.abs(xb), axis=0), acc))
+    return xp.where(c > 0, c, xp.ones_like(c))
 
 
 class LoopData(Data):
@@ -144,17 +170,24 @@ class LoopData(Data):
 def weighted_mean_std(X, sw, xp=np, block_rows=1024):
     """Column means and standard deviations under non-negative weights ``sw``.
 
-    Dense X is read once, in blocks of rows, without the temporary copy that
-    ``X - mean`` would make; per-block statistics are merged with Chan's formula,
-    which stays accurate when the mean dwarfs the spread. NumPy accumulates in
-    float64; other namespaces in X's dtype (some devices have no float64).
+    Dense X is read twice, in blocks of rows, without the temporary copy that
+    ``X - mean`` would make: once for the size of each column, then for the
+    statistics of the columns divided by their size, so that no square
+    overflows or underflows whatever the units (1e200 or 1e-300). Per-block
+    statistics are merged with Chan's formula, which stays accurate when the
+    mean dwarfs the spread. NumPy computes and returns float64 (even for
+    float32 X, whose squares could overflow); other namespaces X's dtype
+    (some devices have no float64).
     """
+    acc = np.float64 if xp is np else X.dtype
+    c = _column_sizes(X, xp, acc, block_rows)
     if sp.issparse(X):
         from sklearn.utils.sparsefuncs import mean_variance_axis
 
-        mean, var = mean_variance_axis(sp.csr_matrix(X), axis=0, weights=sw)
-        return mean.astype(X.dtype), np.sqrt(var).astype(X.dtype)
-    acc = np.float64 if xp is np else X.dtype
+        X = sp.csr_matrix(X)
+        scaled = sp.csr_matrix((X.data / c[X.indices], X.indices, X.indptr), shape=X.shape)
+        mean, var = mean_variance_axis(scaled, axis=0, weights=np.asarray(sw, np.float64))
+        return mean * c, np.sqrt(np.maximum(var, 0)) * c  # var may round below 0
     n_features = X.shape[1]
     mean = xp.zeros(n_features, dtype=acc, device=X.device)
     m2 = xp.zeros(n_features, dtype=acc, device=X.device)
@@ -162,7 +195,7 @@ def weighted_mean_std(X, sw, xp=np, block_rows=1024):
     m = X.shape[0]
     for start in range(0, m, block_rows):
         stop = min(start + block_rows, m)  # the Array API leaves overlong slices undefined
-        xb = X[start:stop, :]
+        xb = xp.astype(X[start:stop, :], acc) / c
         wb = xp.astype(sw[start:stop], acc)
         wsum = float(xp.sum(wb))
         if wsum == 0:
@@ -174,4 +207,4 @@ def weighted_mean_std(X, sw, xp=np, block_rows=1024):
         mean += delta * (wsum / new_total)
         m2 += m2b + delta**2 * (total * wsum / new_total)
         total = new_total
-    return xp.astype(mean, X.dtype), xp.astype(xp.sqrt(m2 / total), X.dtype)
+    return mean * c, xp.sqrt(m2 / total) * c

@@ -66,42 +66,65 @@ class Standardization:
 
 
 
-def solver_coordinates(mean, std, l2, n_outputs, fit_intercept, auto_steps, xp=np):
+def solver_coordinates(mean, std, l2, n_outputs, fit_intercept, auto_steps, xp=np, dtype=None):
     """(tol_coords, coords, step0): where ``tol`` is measured, where the solver moves.
 
     The optimality test is taken on standardized features (centred when there
-    is an intercept to absorb the centring; a constant feature keeps scale 1),
-    so that ``tol`` is unit-free. A constant learning rate (``auto_steps``
-    false) moves on the raw coefficients, as the lecture does. Automatic steps
-    move in coordinates where each coefficient's curvature is about the same (a
-    diagonal preconditioner): the variance of its feature plus the L2 term's
-    share, which also tames tiny-scale features that the penalty dominates.
-    ``step0`` is the inverse of an upper bound on the curvature there, a safe
-    first step that the solver then adapts (None for a constant rate).
+    is an intercept to absorb the centring), so that ``tol`` is unit-free. A
+    constant feature is not centred (the intercept already is that direction,
+    and centring it would cancel catastrophically) but scaled by its size; a
+    feature too small for 1/std to exist in ``dtype`` (subnormal values) keeps
+    scale 1. A constant learning rate (``auto_steps`` false) moves on the raw
+    coefficients, as the lecture does. Automatic steps move in coordinates
+    where each coefficient's curvature is about the same (a diagonal
+    preconditioner): the variance of its feature plus the L2 term's share,
+    which also tames tiny-scale features that the penalty dominates. ``step0``
+    is the inverse of an upper bound on the curvature there, a safe first step
+    that the solver then adapts (None for a constant rate).
+
+    ``mean`` and ``std`` may be in a wider float than ``dtype`` (the dtype of
+    the coefficients, by default theirs): everything is computed in theirs,
+    with ``hypot`` rather than squares so that nothing overflows, and the
+    coordinates are cast to ``dtype`` at the end.
     """
-    constant = std <= 10 * xp.finfo(std.dtype).eps * xp.abs(mean)
+    dtype = mean.dtype if dtype is None else dtype
+    info = xp.finfo(dtype)
     ones, zeros = xp.ones_like(std), xp.zeros_like(std)
-    centre = mean if fit_intercept else zeros
-    tol_coords = Standardization(centre, xp.where(constant, ones, std), fit_intercept, xp)
+    size = xp.abs(mean)
+    constant = std <= 10 * info.eps * size
+    too_small = xp.where(constant, size, std) < 1e3 / info.max  # 1/scale would overflow
+    centre = xp.where(constant | too_small, zeros, mean) if fit_intercept else zeros
+    tol_scale = xp.where(too_small, ones, xp.where(constant, size, std))
+    tol_coords = Standardization(
+        xp.astype(centre, dtype), xp.astype(tol_scale, dtype), fit_intercept, xp
+    )
     if not auto_steps:
-        return tol_coords, Standardization(zeros, ones, fit_intercept, xp), None
+        zeros_d = xp.zeros_like(tol_coords.scale)
+        return tol_coords, Standardization(zeros_d, zeros_d + 1, fit_intercept, xp), None
     # the largest curvature of the log-loss: 1/4 (sigmoid), 1/2 (softmax)
     curvature = 0.25 if n_outputs == 1 else 0.5
-    var = xp.where(constant, zeros, std**2)
-    if not fit_intercept:
-        var = var + mean**2  # without centring, the raw second moment
-    scale = xp.sqrt(var + l2 / curvature)
-    scale = xp.where(scale > 0, scale, ones)
+    spread = xp.where(constant, zeros, std)
+    # not centred (no intercept, or a constant feature): the raw second moment
+    uncentred = (constant | too_small) if fit_intercept else ones > 0
+    spread = xp.where(uncentred, xp.hypot(spread, size), spread)
+    scale = xp.hypot(spread, zeros + l2**0.5 / curvature**0.5)
+    scale = xp.where((scale > 1e3 / info.max) & (scale > 0), scale, ones)
+    if not bool(xp.all(scale <= info.max)):
+        raise ValueError(
+            f"C is too small for {info.dtype} coefficients: the L2 penalty strength "
+            f"1/(C * sum of sample weights) = {l2:.3g} puts the coordinates out of range."
+        )
+    scale = xp.astype(scale, dtype)
     if bool(xp.all(scale == tol_coords.scale)):
         coords = tol_coords
     else:
-        coords = Standardization(centre, scale, fit_intercept, xp)
+        coords = Standardization(tol_coords.mean, scale, fit_intercept, xp)
     step0 = 1 / (curvature * (std.shape[0] + 1))
     return tol_coords, coords, step0
 
 
 class Whitening:
-    """The change of coordinates ``theta_k = L^{-T} v_k`` for a curvature matrix H = L L^T.
+    """The change of coordinates ``theta_k = L^{-T} v_k`` for a curvature matrix ``H = L L^T``.
 
     ``H`` is (an estimate of) the Hessian of J with respect to one row of
     coefficients ``theta_k = [w_k, b_k]``: ``[X 1]^T diag(omega) [X 1]`` plus the
@@ -115,19 +138,22 @@ class Whitening:
 
     scale = None  # no per-feature scale: an L1 penalty cannot be expressed here
 
-    def __init__(self, H, fit_intercept):
+    def __init__(self, curvature, fit_intercept):
         from scipy.linalg import cholesky
 
-        # Jacobi scaling first, so that a tiny jitter regularizes a singular H
-        # (constant or duplicated features, C=inf) without swamping the
-        # curvature of features in small units.
-        d = np.sqrt(np.diag(H))
+        # H = diag(c) Hn diag(c) (see _objective.curvature_gram). Jacobi scaling
+        # first, so that a tiny jitter regularizes a singular H (constant or
+        # duplicated features, C=inf) without swamping the curvature of features
+        # in small units; L = diag(c d) chol(Hs) never forms H, which may be out
+        # of the float range.
+        Hn, c = curvature
+        d = np.sqrt(np.diag(Hn))
         d = np.where(d > 0, d, 1.0)
-        Hs = H / d[:, None] / d[None, :]
+        Hs = Hn / d[:, None] / d[None, :]
         Hs[np.diag_indices_from(Hs)] += 1e-10
-        self.L = d[:, None] * cholesky(Hs, lower=True)
+        self.L = (c * d)[:, None] * cholesky(Hs, lower=True)
         self.fit_intercept = fit_intercept
-        self.n_features = H.shape[0] - int(fit_intercept)
+        self.n_features = Hn.shape[0] - int(fit_intercept)
         self.xp = np
 
     def _solve(self, b, trans):

@@ -39,7 +39,9 @@ def _block_summary(Xb, yb, sb=None, *, by_class):
     inv = inv.reshape(-1)
     w = np.ones(yb.shape[0]) if sb is None else sb.astype(np.float64)
     finite = bool(np.isfinite(Xb).all())
-    if by_class:
+    if not (finite and np.isfinite(w).all()):
+        stats = np.zeros((classes.shape[0] if by_class else 1, 1 + 2 * Xb.shape[1]))
+    elif by_class:
         stats = np.zeros((classes.shape[0], 1 + 2 * Xb.shape[1]))
         for k in range(classes.shape[0]):
             rows = inv == k

@@ -1,12 +1,12 @@
 """GDLogisticRegression: parameters, validation, and the glue to the solvers."""
 
+import math
 import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.callback import CallbackSupportMixin
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.utils._array_api import check_same_namespace, get_namespace, move_to
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -15,6 +15,7 @@ from . import _backends, _penalty
 from ._coordinates import Whitening, solver_coordinates, whitening_pays
 from ._data import FitSettings
 from ._objective import Objective, log_softmax, sigmoid, softplus
+from ._report import IterationHooks, stop_reason, warn_about
 from ._solvers import SOLVERS, Problem, solve
 
 # Automatic steps run WHITEN_EVERY iterations at a time; after each run that has
@@ -241,33 +242,28 @@ class GDLogisticRegression(CallbackSupportMixin, LinearClassifierMixin, BaseEsti
             self.feature_names_in_ = data.feature_names_in
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
-        l1, l2 = _penalty.strengths(self.C, self.l1_ratio, data.weight_sum)
+        l1, l2 = _penalty.strengths(self.C, self.l1_ratio, data.weight_sum, data.weight_scale)
         objective = Objective(data.data, l2)
         xp = objective.xp
         tol_coords, coords, step0 = solver_coordinates(
             data.mean, data.std, l2, objective.n_outputs, self.fit_intercept,
-            auto_steps=self.learning_rate == "auto", xp=xp,
+            auto_steps=self.learning_rate == "auto", xp=xp, dtype=objective.dtype,
         )
         problem = Problem(objective, l1, coords, tol_coords)
-        theta0 = xp.zeros(objective.coef_shape, dtype=objective.dtype, device=objective.device)
-        n_features = objective.n_features
-        if self.warm_start and getattr(self, "coef_", None) is not None:
-            if tuple(self.coef_.shape) == (objective.n_outputs, n_features):
-                theta0[:, :n_features] = self._moved(self.coef_, objective)
-                if self.fit_intercept:
-                    theta0[:, -1] = self._moved(self.intercept_, objective)
+        theta0 = self._start(objective)
 
         callback_ctx = self._init_callback_context(max_subtasks=self.max_iter)
         callback_kwargs = dict(estimator=self, **data.callback_data)
         callback_ctx.call_on_fit_task_begin(**callback_kwargs)
         if getattr(self, "_skl_callbacks", None):
             self.classes_ = data.classes  # what predict needs, for the per-iteration models
-            iteration_ctx = (callback_ctx, callback_kwargs, data.xp, data.device)
+            iteration_ctx = (callback_ctx, callback_kwargs, (data.xp, data.device))
         else:
             iteration_ctx = None
         recondition = self._whitening(objective, l1, tol_coords)
         if recondition is not None and self.preconditioner == "whitening":
             problem, step0 = recondition(theta0), 1.0
+        hooks = self._hooks(iteration_ctx)
         result = solve(
             SOLVERS[self._solver()],
             problem,
@@ -276,11 +272,16 @@ class GDLogisticRegression(CallbackSupportMixin, LinearClassifierMixin, BaseEsti
             max_iter=self.max_iter,
             tol=self.tol,
             step0=step0,
-            callback=self._iteration_callback(iteration_ctx),
+            callback=hooks,
             recondition=recondition,
             every=WHITEN_EVERY,
         )
-        self._warn_about(result)
+        if hooks is not None:
+            hooks.close(stop_reason(result, self.max_iter, self.tol))
+        warn_about(
+            result, learning_rate=self.learning_rate, solver=self._solver(),
+            max_iter=self.max_iter, tol=self.tol, dtype=str(objective.dtype).rsplit(".", 1)[-1],
+        )
 
         self.classes_ = data.classes
         self.coef_, self.intercept_ = self._unpack(result.coef, data.xp, data.device)
@@ -322,6 +323,46 @@ class GDLogisticRegression(CallbackSupportMixin, LinearClassifierMixin, BaseEsti
 
         return recondition
 
+    def _start(self, objective):
+        """The first iterate: zeros, or the previous model under warm_start.
+
+        As in LogisticRegression, a previous model of another shape (the number
+        of classes or features changed) is an error; so is one that is not
+        finite. One whose J overflows is replaced by zeros, with a warning.
+        """
+        xp = objective.xp
+        theta0 = xp.zeros(objective.coef_shape, dtype=objective.dtype, device=objective.device)
+        if not self.warm_start or getattr(self, "coef_", None) is None:
+            return theta0
+        n_features = objective.n_features
+        expected = (objective.n_outputs, n_features)
+        if tuple(self.coef_.shape) != expected:
+            raise ValueError(
+                f"warm_start=True: the previous coef_ has shape {tuple(self.coef_.shape)}, "
+                f"but this fit needs {expected}: the number of classes or features changed. "
+                "Fit with warm_start=False (or a new estimator)."
+            )
+        coef, intercept = self._moved(self.coef_, objective), self._moved(self.intercept_, objective)
+        if not (bool(xp.all(xp.isfinite(coef))) and bool(xp.all(xp.isfinite(intercept)))):
+            raise ValueError(
+                "warm_start=True: the previous coef_ or intercept_ contains NaN or infinity. "
+                "Fit with warm_start=False (or a new estimator)."
+            )
+        theta0[:, :n_features] = coef
+        if self.fit_intercept:
+            theta0[:, -1] = intercept
+        with np.errstate(over="ignore", invalid="ignore"):
+            J = objective.loss_grad(theta0)[0]
+        if not math.isfinite(J):
+            warnings.warn(
+                "warm_start=True: J overflows at the previous coef_ and intercept_ "
+                "(they are too large for this data); starting from zeros instead.",
+                UserWarning,
+                stacklevel=5,  # _start, _fit, fit, _fit_context, the caller
+            )
+            theta0 = xp.zeros_like(theta0)
+        return theta0
+
     def _solver(self):
         if self.solver != "auto":
             return self.solver
@@ -340,70 +381,22 @@ class GDLogisticRegression(CallbackSupportMixin, LinearClassifierMixin, BaseEsti
             return coef, xp.asarray(theta[:, n_features], copy=True)
         return coef, xp.zeros(theta.shape[0], dtype=theta.dtype, device=device)
 
-    def _iteration_callback(self, iteration_ctx):
-        """The solver's per-iteration hook: verbose printing and scikit-learn callbacks.
+    def _hooks(self, iteration_ctx):
+        """The solver's per-iteration hooks: verbose lines and scikit-learn callbacks.
 
         Each iteration is a subtask of the fit for scikit-learn's callbacks; the
-        model at that iteration is built only if a callback asks for it. A
-        callback's request to stop ends the fit after that iteration.
+        model at its end (after its update) is built only if a callback asks for
+        it. A callback's request to stop ends the fit after that iteration.
         """
         if not self.verbose and iteration_ctx is None:
             return None
 
-        def callback(k, model, F, residual, step):
-            if self.verbose:
-                print(
-                    f"iter {k:5d}   J = {F:.8e}   residual = {residual:.3e}   step = {step:.3e}"
-                )
-            if iteration_ctx is None:
-                return False
-            fit_ctx, kwargs, xp, device = iteration_ctx
-            ctx = fit_ctx.subcontext(task_name="iteration")
+        def unpack(theta):
+            xp, device = iteration_ctx[2]
+            coef_, intercept_ = self._unpack(theta, xp, device)
+            return {"coef_": coef_, "intercept_": intercept_}
 
-            def model_at_iteration():
-                coef_, intercept_ = self._unpack(model(), xp, device)
-                return {"coef_": coef_, "intercept_": intercept_}
-
-            ctx.call_on_fit_task_begin(**kwargs)
-            return ctx.call_on_fit_task_end(
-                **kwargs, reconstruction_attributes=model_at_iteration
-            )
-
-        return callback
-
-    def _warn_about(self, result):
-        lr = self.learning_rate
-        if result.increased_at is not None or result.stopped == "diverged":
-            what = (
-                "went up between iterations"
-                if self._solver() == "gd"
-                else "rose above its starting value"
-            )
-            warnings.warn(
-                f"The objective J {what} (first at iteration {result.increased_at}): "
-                f"learning_rate={lr!r} is too large for this data. Use a smaller "
-                "learning_rate, standardize the features, or use learning_rate='auto'."
-                + (
-                    " The updates overflowed; the last finite iterate was kept."
-                    if result.stopped == "diverged"
-                    else ""
-                ),
-                ConvergenceWarning,
-                stacklevel=5,  # _warn_about, _fit, fit, _fit_context, the caller
-            )
-        elif not result.converged and result.stopped != "callback":
-            reason = (
-                "the line search could not decrease J any further (rounding error)"
-                if result.stopped == "line search"
-                else f"max_iter={self.max_iter} iterations were reached"
-            )
-            warnings.warn(
-                f"GDLogisticRegression did not converge: {reason} with the optimality "
-                f"residual {result.residual:.2e} > tol={self.tol}. Increase max_iter"
-                + (", or try solver='nesterov'." if self._solver() == "gd" else "."),
-                ConvergenceWarning,
-                stacklevel=5,  # _warn_about, _fit, fit, _fit_context, the caller
-            )
+        return IterationHooks(self.verbose, iteration_ctx, unpack)
 
     def decision_function(self, X):
         """Confidence scores: ``X @ coef_.T + intercept_``.
@@ -422,7 +415,8 @@ class GDLogisticRegression(CallbackSupportMixin, LinearClassifierMixin, BaseEsti
         lazy = _backends.lazy_backend(X)
         if lazy is not None:
             return lazy.decision_function(self, X)
-        return super().decision_function(X)
+        with np.errstate(over="ignore"):  # a score beyond float range is +-inf: p = 0 or 1
+            return super().decision_function(X)
 
     def predict(self, X):
         """Predict class labels.

@@ -109,29 +109,38 @@ def data_term(X, Y, sw, coef, fit_intercept, xp=np):
 
 
 def curvature_gram(X, sw, coef, fit_intercept, max_rows, floor=0.0):
-    """``[X 1]^T diag(omega) [X 1]`` on at most ``max_rows`` evenly spaced rows: the Hessian
-    of the data term at ``coef`` with respect to one row of coefficients.
+    """The Hessian of the data term at ``coef`` for one row of coefficients, as (Hn, c).
 
-    omega_i = sw_i a_i (1 - a_i) for the sigmoid; for the softmax, the mean over
-    the classes of sw_i p_ik (1 - p_ik), one matrix shared by every class (the
-    diagonal blocks of the Hessian, averaged). The rows of a sample are
-    reweighted to stand for all of them. NumPy, dense X.
+    ``H = [X 1]^T diag(omega) [X 1] = diag(c) Hn diag(c)``, with c the largest
+    absolute value of each column of ``[X 1]``: Hn is computed on columns scaled
+    to at most 1, so it stays in range whatever the units of X. omega_i is
+    sw_i a_i (1 - a_i) for the sigmoid; for the softmax, the mean over the
+    classes of sw_i p_ik (1 - p_ik), one matrix shared by every class (the
+    diagonal blocks of the Hessian, averaged); both at least ``floor / 4``
+    times sw_i. At most ``max_rows`` evenly spaced rows are used, reweighted to
+    stand for all of them. NumPy, dense X.
     """
     m, n_features = X.shape
     stride = max(1, -(-m // max_rows))
     Xs, sws = X[::stride], sw[::stride] * (np.sum(sw) / np.sum(sw[::stride]))
-    z = Xs @ coef[:, :n_features].T
+    with np.errstate(over="ignore", invalid="ignore"):  # huge logits: a is exactly 0 or 1
+        z = Xs @ coef[:, :n_features].T
+        if fit_intercept:
+            z = z + coef[:, n_features]
+        if coef.shape[0] == 1:
+            a = sigmoid(z[:, 0])
+            curvature = a * (1 - a)
+        else:
+            p = np.exp(log_softmax(z))
+            curvature = np.mean(p * (1 - p), axis=1)
+    omega = sws * np.maximum(np.nan_to_num(curvature), floor * 0.25)
+    Xa = np.asarray(Xs, np.float64)
     if fit_intercept:
-        z = z + coef[:, n_features]
-    if coef.shape[0] == 1:
-        a = sigmoid(z[:, 0])
-        omega = sws * np.maximum(a * (1 - a), floor * 0.25)
-    else:
-        p = np.exp(log_softmax(z))
-        omega = sws * np.maximum(np.mean(p * (1 - p), axis=1), floor * 0.25)
-    Xa = np.hstack([Xs, np.ones((Xs.shape[0], 1), Xs.dtype)]) if fit_intercept else Xs
-    Xa = Xa.astype(np.float64, copy=False)
-    return (Xa * omega[:, None]).T @ Xa
+        Xa = np.hstack([Xa, np.ones((Xa.shape[0], 1))])
+    c = np.max(np.abs(Xa), axis=0)
+    c = np.where(c > 0, c, 1.0)
+    Xn = Xa / c
+    return (Xn * omega[:, None]).T @ Xn, c
 
 
 class Objective:
@@ -163,21 +172,21 @@ class Objective:
         return J, grad
 
     def curvature(self, coef, max_rows, floor=0.0):
-        """The Hessian (estimate) of J for one row of coefficients, or None.
+        """The Hessian (estimate) of J for one row of coefficients as (Hn, c), or None.
 
         Available for dense NumPy data (``data.dense_rows()``): see
-        ``curvature_gram``; the L2 term adds ``l2`` on the feature diagonal.
+        ``curvature_gram``; the L2 term adds ``l2`` on the feature diagonal of H.
         """
         rows = getattr(self.data, "dense_rows", lambda: None)()
         if rows is None:
             return None
         X, sw = rows
-        H = curvature_gram(
+        Hn, c = curvature_gram(
             X, sw, np.asarray(coef, np.float64), self.fit_intercept, max_rows, floor
         )
         idx = np.arange(self.n_features)
-        H[idx, idx] += self.l2
-        return H
+        Hn[idx, idx] += (self.l2**0.5 / c[idx]) ** 2  # l2 / c^2, c^2 may overflow
+        return Hn, c
 
 
 class Data:

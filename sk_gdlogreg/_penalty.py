@@ -47,13 +47,22 @@ class L1Penalty:
         return xp.where(v == 0, at_zero, g + xp.sign(v) * self.thresholds)
 
 
-def strengths(C, l1_ratio, weight_sum):
+def strengths(C, l1_ratio, weight_sum, weight_scale=1.0):
     """(l1, l2): the weights of ||W||_1 and (1/2)||W||^2 in J.
 
     scikit-learn's objective is ``C sum_i s_i L_i + penalty``; J here is that
     divided by ``C S``, with S the sum of the weights, so that the data term is
     the lecture's average ``(1/S) sum_i s_i L_i``. The minimum does not move.
+    ``S = weight_scale * weight_sum`` is never formed (it may overflow): the
+    divisions are made one at a time, and a strength too large for a float64
+    is an error (one too small to matter becomes 0).
     """
     if C == float("inf"):
         return 0.0, 0.0
-    return l1_ratio / (C * weight_sum), (1 - l1_ratio) / (C * weight_sum)
+    base = 1.0 / C / weight_scale / weight_sum if C >= 1 else 1.0 / weight_scale / weight_sum / C
+    if not base < float("inf"):
+        raise ValueError(
+            f"C={C!r} is too small for these sample weights: the penalty strength "
+            "1 / (C * sum of sample weights) is beyond the float64 range. Use a larger C."
+        )
+    return l1_ratio * base, (1 - l1_ratio) * base

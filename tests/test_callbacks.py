@@ -1,7 +1,8 @@
 """scikit-learn's callbacks: ProgressBar, ScoringMonitor, and a callback that stops the fit.
 
-The reference for the per-iteration scores is an independent fit stopped after
-the same number of iterations (the lecture's update is deterministic).
+The reference for the per-iteration scores is an independent fit: the model at the
+end of iteration k is the fit with ``max_iter=k+1`` (the lecture's update is
+deterministic), and the last row is the returned model.
 """
 
 import warnings
@@ -42,13 +43,12 @@ def test_scoring_monitor_records_the_model_at_every_iteration(iris, solver, loop
         clf = GDLogisticRegression(max_iter=6, **params).set_callbacks(monitor).fit(X, y)
         rows = iteration_rows(monitor)
         assert len(rows) == clf.n_iter_ == 6
-        for k in (1, 3, 5):  # iteration k scores the model reached after k updates
-            ref = GDLogisticRegression(max_iter=k, **params).fit(X, y)
+        for k in (0, 1, 3, 5):  # the end of iteration k: the model after k + 1 updates
+            ref = GDLogisticRegression(max_iter=k + 1, **params).fit(X, y)
             expected = -log_loss(y, ref.predict_proba(X))
             assert rows[k]["neg_log_loss"] == pytest.approx(expected, rel=1e-10)
-    assert rows[0]["neg_log_loss"] == pytest.approx(-np.log(3))  # w = 0, b = 0
-    if solver == "gd":  # with C=1 the data term alone is also what J measures, minus L2
-        assert -rows[5]["neg_log_loss"] <= clf.loss_curve_[5]
+    assert rows[-1]["neg_log_loss"] == pytest.approx(-log_loss(y, clf.predict_proba(X)), rel=1e-12)
+    assert rows[0]["neg_log_loss"] > -np.log(3)  # after the first update from w = 0, b = 0
 
 
 class StopAfter:
@@ -84,6 +84,61 @@ def test_a_callback_can_stop_the_fit(iris, solver):
     full = GDLogisticRegression(solver=solver, tol=1e-12, max_iter=500).fit(X, y)
     assert full.n_iter_ > 4
     np.testing.assert_allclose(clf.loss_curve_, full.loss_curve_[:4])
+    # a stop after iteration k returns the fit with max_iter=k+1 (same iterations)
+    ref = GDLogisticRegression(solver=solver, tol=1e-12, max_iter=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ref.fit(X, y)
+    np.testing.assert_array_equal(clf.coef_, ref.coef_)
+    np.testing.assert_array_equal(clf.intercept_, ref.intercept_)
+
+
+class Recorder:
+    """A callback that records the order of the begin/end calls of the iterations."""
+
+    def __init__(self):
+        self.events = []
+
+    def setup(self, estimator, context):
+        pass
+
+    def on_fit_task_begin(self, estimator, context):
+        if context.task_name == "iteration":
+            self.events.append("begin")
+
+    def on_fit_task_end(self, estimator, context):
+        if context.task_name == "iteration":
+            self.events.append("end")
+        return False
+
+    def teardown(self, estimator, context):
+        pass
+
+
+def test_begin_and_end_bracket_each_iteration(iris):
+    """begin before the iteration's pass, end after its update: the passes lie between."""
+    X, y = iris
+    rec = Recorder()
+    clf = GDLogisticRegression(solver="gd", learning_rate=0.5, tol=0, max_iter=3)
+    clf.set_callbacks(rec)
+    real_loss_grad = None
+
+    import sk_gdlogreg._objective as objective
+
+    real_loss_grad = objective.Objective.loss_grad
+
+    def spy(self, coef):
+        rec.events.append("pass")
+        return real_loss_grad(self, coef)
+
+    objective.Objective.loss_grad = spy
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            clf.fit(X, y)
+    finally:
+        objective.Objective.loss_grad = real_loss_grad
+    assert rec.events == ["begin", "pass", "end"] * 3
 
 
 def test_progress_bar_in_a_pipeline(iris, capsys):

@@ -287,11 +287,15 @@ def test_warm_start_continues_a_stopped_fit():
     assert est.loss_curve_[0] < 0.5 * np.log(2)
 
 
-def test_warm_start_with_other_classes_starts_cold():
+def test_warm_start_with_other_classes_raises_as_logistic_regression():
     Xb, yb = _data("breast_cancer", standardize=True)
     Xw, yw = _data("wine", standardize=True)
     est = GDLogisticRegression(warm_start=True, max_iter=50).fit(Xb, yb)
-    est.fit(Xw, yw)  # other shape of coef: a cold start, no error
+    coef = est.coef_.copy()
+    with pytest.raises(ValueError, match="number of classes or features changed"):
+        est.fit(Xw, yw)  # other shape of coef: an error, as LogisticRegression gives
+    assert_array_equal(est.coef_, coef)  # nothing half-done
+    est.set_params(warm_start=False).fit(Xw, yw)  # the way out the message names
     assert est.coef_.shape == (3, Xw.shape[1])
     assert_allclose(est.loss_curve_[0], np.log(3), rtol=1e-12)
 

@@ -48,7 +48,8 @@ def test_curvature_is_the_hessian_for_two_classes():
     X, y = correlated(200, 3)
     obj = Objective(InMemoryData(X, y, np.ones(200), 2, True), 0.1)
     theta = np.array([[0.3, -0.2, 0.5, 0.1]])
-    H = obj.curvature(theta, 1000)
+    Hn, c = obj.curvature(theta, 1000)
+    H = c[:, None] * Hn * c[None, :]
     eps = 1e-6
     fd = np.column_stack([
         (obj.loss_grad(theta + eps * e)[1] - obj.loss_grad(theta - eps * e)[1])[0] / (2 * eps)
