@@ -28,7 +28,7 @@ from sklearn.datasets import make_classification
 from sk_gdlogreg import GDLogisticRegression, LossCurveDisplay
 
 # Figures go to $SK_GDLOGREG_FIGURES, else to examples/figures/ (ignored by git).
-FIGURES = Path(os.environ.get("SK_GDLOGREG_FIGURES", Path(__file__).resolve().parent / "figures"))
+FIGURES = Path(os.environ.get("SK_GDLOGREG_FIGURES") or Path(__file__).resolve().parent / "figures")
 FIGURES.mkdir(parents=True, exist_ok=True)
 
 if importlib.util.find_spec("torch") is None:

@@ -26,7 +26,7 @@ import numpy as np
 from sk_gdlogreg import GDLogisticRegression, LossCurveDisplay
 
 # Figures go to $SK_GDLOGREG_FIGURES, else to examples/figures/ (ignored by git).
-FIGURES = Path(os.environ.get("SK_GDLOGREG_FIGURES", Path(__file__).resolve().parent / "figures"))
+FIGURES = Path(os.environ.get("SK_GDLOGREG_FIGURES") or Path(__file__).resolve().parent / "figures")
 
 
 def main():

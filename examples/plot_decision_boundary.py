@@ -26,7 +26,7 @@ from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 from sk_gdlogreg import GDLogisticRegression
 
 # Figures go to $SK_GDLOGREG_FIGURES, else to examples/figures/ (ignored by git).
-FIGURES = Path(os.environ.get("SK_GDLOGREG_FIGURES", Path(__file__).resolve().parent / "figures"))
+FIGURES = Path(os.environ.get("SK_GDLOGREG_FIGURES") or Path(__file__).resolve().parent / "figures")
 FIGURES.mkdir(parents=True, exist_ok=True)
 
 COLORS = ["tab:blue", "tab:orange", "tab:green"]
