@@ -23,7 +23,7 @@ os.environ["SK_GDLOGREG_FIGURES"] = str(
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # the package of this checkout, installed or not
-sys.path.insert(0, str(HERE))  # _gallery_reset, for sphinx-gallery
+sys.path.insert(0, str(HERE))  # _gallery, hooks for sphinx-gallery
 
 import sk_gdlogreg  # noqa: E402
 
@@ -66,13 +66,13 @@ sphinx_gallery_conf = {
     "gallery_dirs": ["auto_examples"],
     "filename_pattern": r".*\.py$",  # run every script, not only plot_*.py
     "ignore_pattern": r"__init__\.py",
-    "within_subsection_order": "FileNameSortKey",
+    "within_subsection_order": "_gallery.ExampleOrder",
     "download_all_examples": False,
     "remove_config_comments": True,
     "show_memory": False,
     "backreferences_dir": "gen_modules/backreferences",
     "doc_module": ("sk_gdlogreg",),
-    "reset_modules": ("matplotlib", "_gallery_reset.reset_sklearn_config"),
+    "reset_modules": ("matplotlib", "_gallery.reset_sklearn_config"),
     "image_scrapers": ("matplotlib",),
     "abort_on_example_error": True,
 }
