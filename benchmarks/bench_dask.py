@@ -57,10 +57,16 @@ def write_dataset(path, n, d, chunk_rows, seed=0):
     rng = np.random.default_rng(seed)
     w = rng.standard_normal(d) / np.sqrt(d)
     mu = rng.uniform(-1, 1, d)
-    X = zarr.create_array(store=str(path / "X.zarr"), shape=(n, d), chunks=(chunk_rows, d),
-                          dtype="f8", compressors=None)
-    y = zarr.create_array(store=str(path / "y.zarr"), shape=(n,), chunks=(chunk_rows,),
-                          dtype="f8", compressors=None)
+    X = zarr.create_array(
+        store=str(path / "X.zarr"),
+        shape=(n, d),
+        chunks=(chunk_rows, d),
+        dtype="f8",
+        compressors=None,
+    )
+    y = zarr.create_array(
+        store=str(path / "y.zarr"), shape=(n,), chunks=(chunk_rows,), dtype="f8", compressors=None
+    )
     for i, start in enumerate(range(0, n, chunk_rows)):
         r = np.random.default_rng([seed, i])  # chunk i reproducible on its own
         stop = min(start + chunk_rows, n)
@@ -143,8 +149,12 @@ def main():
     parser.add_argument("--memory-limit", default="768MiB", help="per worker (2 workers)")
     parser.add_argument("--sub-chunks", type=int, default=3, help="chunks in the persisted subset")
     parser.add_argument("--daskml-iters", type=int, default=1)
-    parser.add_argument("--dir", type=Path, default=Path("/tmp/sk_gdlogreg_bench_dask"),
-                        help="where the dataset is written")
+    parser.add_argument(
+        "--dir",
+        type=Path,
+        default=Path("/tmp/sk_gdlogreg_bench_dask"),
+        help="where the dataset is written",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the dataset on disk")
     parser.add_argument("--out", type=Path, default=RESULTS, help="directory of bench_dask.json")
     args = parser.parse_args()
@@ -162,26 +172,43 @@ def main():
     n, d, rows = args.rows, args.features, args.chunk_rows
     nbytes = n * d * 8 + n * 8
     res = dict(
-        machine=dict(platform=platform.platform(), cpus=os.cpu_count(),
-                     load_avg_start=os.getloadavg(), python=platform.python_version(),
-                     numpy=np.__version__, dask=dask.__version__,
-                     distributed=distributed.__version__, zarr=zarr.__version__),
+        machine=dict(
+            platform=platform.platform(),
+            cpus=os.cpu_count(),
+            load_avg_start=os.getloadavg(),
+            python=platform.python_version(),
+            numpy=np.__version__,
+            dask=dask.__version__,
+            distributed=distributed.__version__,
+            zarr=zarr.__version__,
+        ),
         dataset=dict(rows=n, features=d, chunk_rows=rows, gib=nbytes / GiB, dir=str(args.dir)),
     )
-    print(f"dataset: {n} x {d} float64 = {n * d * 8 / GiB:.2f} GiB (+ y {n * 8 / MiB:.0f} MiB), "
-          f"chunks of {rows} rows ({rows * d * 8 / MiB:.0f} MiB)")
+    print(
+        f"dataset: {n} x {d} float64 = {n * d * 8 / GiB:.2f} GiB (+ y {n * 8 / MiB:.0f} MiB), "
+        f"chunks of {rows} rows ({rows * d * 8 / MiB:.0f} MiB)"
+    )
     tw = write_dataset(args.dir, n, d, rows)
     print(f"written in {tw:.1f} s" if tw else "reusing the dataset", "->", args.dir)
 
     t = time.perf_counter()
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           dashboard_address=None, scheduler_kwargs={"dashboard_address": ":0"},
-                           memory_limit=args.memory_limit, silence_logs=logging.ERROR)
+    cluster = LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        scheduler_kwargs={"dashboard_address": ":0"},
+        memory_limit=args.memory_limit,
+        silence_logs=logging.ERROR,
+    )
     client = Client(cluster)
     workers_mem = 2 * parse_bytes(args.memory_limit)
-    print(f"LocalCluster: 2 workers x 1 thread, memory_limit {args.memory_limit} each (the data "
-          f"is {nbytes / workers_mem:.1f} x their memory), "
-          f"started in {time.perf_counter() - t:.1f} s")
+    print(
+        f"LocalCluster: 2 workers x 1 thread, memory_limit {args.memory_limit} each (the data "
+        f"is {nbytes / workers_mem:.1f} x their memory), "
+        f"started in {time.perf_counter() - t:.1f} s"
+    )
     res["cluster"] = dict(workers=2, threads_per_worker=1, memory_limit=args.memory_limit)
 
     X = da.from_zarr(str(args.dir / "X.zarr"))
@@ -203,18 +230,33 @@ def main():
     sub_mib = m_sub * (d + 1) * 8 / MiB
     how = "persisted" if persisted_sub else "from disk (does not fit)"
     row(f"ours (Dask), {m_sub} rows {how}", s_sub, io_sub, f"({sub_mib:.0f} MiB)")
-    res["ours_subset"] = dict(rows=m_sub, persisted=persisted_sub, s_per_iter=s_sub,
-                              rchar_per_iter=int(io_sub[0]), wchar_per_iter=int(io_sub[2]))
+    res["ours_subset"] = dict(
+        rows=m_sub,
+        persisted=persisted_sub,
+        s_per_iter=s_sub,
+        rchar_per_iter=int(io_sub[0]),
+        wchar_per_iter=int(io_sub[2]),
+    )
 
     # ours, all rows: "auto" persists only what fits, so X is read from disk at every iteration
     persisted = _persist_plan(X, (y,))[0]
     est_d, s_it, io, total = timed_fit(X, y, args.iters, client)
-    row("ours (Dask), all rows, " + ("persisted" if persisted else "from disk"), s_it, io,
-        f"(fit of {1 + args.iters} iters: {total:.1f} s, wrote {io[2] / MiB:.0f} MiB/iter)")
-    res["ours_all_rows"] = dict(persisted=persisted, s_per_iter=s_it, fit_s=total,
-                                iters=1 + args.iters, rchar_per_iter=int(io[0]),
-                                read_bytes_per_iter=int(io[1]),
-                                wchar_per_iter=int(io[2]), data_bytes_per_pass=int(per_pass))
+    row(
+        "ours (Dask), all rows, " + ("persisted" if persisted else "from disk"),
+        s_it,
+        io,
+        f"(fit of {1 + args.iters} iters: {total:.1f} s, wrote {io[2] / MiB:.0f} MiB/iter)",
+    )
+    res["ours_all_rows"] = dict(
+        persisted=persisted,
+        s_per_iter=s_it,
+        fit_s=total,
+        iters=1 + args.iters,
+        rchar_per_iter=int(io[0]),
+        read_bytes_per_iter=int(io[1]),
+        wchar_per_iter=int(io[2]),
+        data_bytes_per_pass=int(per_pass),
+    )
 
     # the in-memory NumPy path ----------------------------------------------------------------
     # read with zarr, not X.compute(): through the cluster the final concatenation runs on
@@ -235,8 +277,12 @@ def main():
         res["numpy_full"] = None
     else:
         diff = float(np.abs(est_d.coef_ - est_n.coef_).max() / np.abs(est_n.coef_).max())
-        row("NumPy in memory, all rows", s_np, None,
-            f"(loaded in {t_load:.1f} s; coef_ vs the Dask fit: max rel. diff {diff:.1e})")
+        row(
+            "NumPy in memory, all rows",
+            s_np,
+            None,
+            f"(loaded in {t_load:.1f} s; coef_ vs the Dask fit: max rel. diff {diff:.1e})",
+        )
         res["numpy_full"] = dict(s_per_iter=s_np, load_s=t_load, coef_max_rel_diff_vs_dask=diff)
 
     # our C has an effect (the contrast to dask-ml below) ------------------------------------
@@ -245,10 +291,16 @@ def main():
     for C in (1e-3, 1e3):
         est_c, _, _, _ = timed_fit(X[:m_c], y[:m_c], 19, client, C=C)
         norms.append(float(np.linalg.norm(est_c.coef_)))
-    print(f"[ours] C=1e-3 vs C=1e3 on the first {m_c} rows, 20 iters: "
-          f"|coef| = {norms[0]:.4f} vs {norms[1]:.4f}")
-    res["ours_C"] = {"rows": m_c, "iters": 20, "coef_norm_C=1e-3": norms[0],
-                     "coef_norm_C=1e3": norms[1]}
+    print(
+        f"[ours] C=1e-3 vs C=1e3 on the first {m_c} rows, 20 iters: "
+        f"|coef| = {norms[0]:.4f} vs {norms[1]:.4f}"
+    )
+    res["ours_C"] = {
+        "rows": m_c,
+        "iters": 20,
+        "coef_norm_C=1e-3": norms[0],
+        "coef_norm_C=1e3": norms[1],
+    }
 
     # dask-ml ---------------------------------------------------------------------------------
     try:
@@ -269,23 +321,39 @@ def main():
             fits[k] = (time.perf_counter() - t, io_counters(client) - io0)
         restarted = len(workers0 - set(client.run(os.getpid).values()))
         if restarted:  # the nanny kills a worker at 95% of its memory_limit, then restarts it
-            print(f"[dask-ml gradient_descent] {restarted} worker(s) died and were restarted "
-                  "during these fits (their I/O counters restarted from 0)")
+            print(
+                f"[dask-ml gradient_descent] {restarted} worker(s) died and were restarted "
+                "during these fits (their I/O counters restarted from 0)"
+            )
         (t1, b1), (t2, b2) = fits[1], fits[1 + args.daskml_iters]
         s_ml, io_ml = (t2 - t1) / args.daskml_iters, (b2 - b1) / args.daskml_iters
-        row("dask-ml gradient_descent", s_ml, io_ml,
+        row(
+            "dask-ml gradient_descent",
+            s_ml,
+            io_ml,
             f"({io_ml[0] / per_pass:.1f} x the data read, {io_ml[2] / GiB:.2f} GiB/iter spilled; "
-            f"fit(max_iter=1): {t1:.1f} s)")
+            f"fit(max_iter=1): {t1:.1f} s)",
+        )
         Xs, ys = X[:m_c].persist(), y[:m_c].persist()
-        coefs = [LogisticRegression(solver="gradient_descent", C=C, max_iter=20).fit(Xs, ys).coef_
-                 for C in (1e-3, 1e3)]
+        coefs = [
+            LogisticRegression(solver="gradient_descent", C=C, max_iter=20).fit(Xs, ys).coef_
+            for C in (1e-3, 1e3)
+        ]
         c_diff = float(np.abs(coefs[0] - coefs[1]).max())
-        print(f"[dask-ml gradient_descent] C=1e-3 vs C=1e3 on the first {m_c} rows, 20 iters: "
-              f"max |coef diff| = {c_diff:.1e}, |coef| = {np.linalg.norm(coefs[0]):.4f} "
-              "(C has no effect)")
-        res["dask_ml"] = dict(s_per_iter=s_ml, fit_1_iter_s=t1, workers_restarted=restarted,
-                              rchar_per_iter=int(io_ml[0]), wchar_per_iter=int(io_ml[2]),
-                              C_max_coef_diff=c_diff, coef_norm=float(np.linalg.norm(coefs[0])))
+        print(
+            f"[dask-ml gradient_descent] C=1e-3 vs C=1e3 on the first {m_c} rows, 20 iters: "
+            f"max |coef diff| = {c_diff:.1e}, |coef| = {np.linalg.norm(coefs[0]):.4f} "
+            "(C has no effect)"
+        )
+        res["dask_ml"] = dict(
+            s_per_iter=s_ml,
+            fit_1_iter_s=t1,
+            workers_restarted=restarted,
+            rchar_per_iter=int(io_ml[0]),
+            wchar_per_iter=int(io_ml[2]),
+            C_max_coef_diff=c_diff,
+            coef_norm=float(np.linalg.norm(coefs[0])),
+        )
         del Xs, ys
 
     client.close()
@@ -301,9 +369,11 @@ def main():
         read = "" if io is None else f"{io[0] / GiB:.2f} GiB"
         ratio = "" if ref is None else f"{s_iter / ref:.1f} x"
         print(f"{name:34s} {s_iter:8.3f} {read:>10s}  {ratio:>8s}")
-    print(f"(data: {per_pass / GiB:.2f} GiB per pass; workers' memory {workers_mem / GiB:.2f} GiB; "
-          f"load average {res['machine']['load_avg_start'][0]:.1f} -> "
-          f"{res['machine']['load_avg_end'][0]:.1f}; total {res['total_s']:.0f} s)")
+    print(
+        f"(data: {per_pass / GiB:.2f} GiB per pass; workers' memory {workers_mem / GiB:.2f} GiB; "
+        f"load average {res['machine']['load_avg_start'][0]:.1f} -> "
+        f"{res['machine']['load_avg_end'][0]:.1f}; total {res['total_s']:.0f} s)"
+    )
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "bench_dask.json").write_text(json.dumps(res, indent=1))
     print(f"wrote {args.out / 'bench_dask.json'}")

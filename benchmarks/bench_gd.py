@@ -24,11 +24,11 @@ this one run, since the machines it runs on are shared and noisy:
 
 import argparse
 import json
-from concurrent.futures import ThreadPoolExecutor
 import platform
 import time
 import tracemalloc
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -111,18 +111,24 @@ def per_iteration(m, d, repeat):
                 )
             )
     print(f"\n1. One iteration (J and gradient) on {m} x {d}, best of {repeat}")
-    print(f"{'dtype':8} {'threads':>7} {'bound ms':>9} {'GB/s':>6} {'textbook':>9} "
-          f"{'one call':>9} {'blocks':>7} {'textbook/bound':>15} {'blocks/bound':>13} "
-          f"{'vs textbook':>12} {'vs one call':>12}")
+    print(
+        f"{'dtype':8} {'threads':>7} {'bound ms':>9} {'GB/s':>6} {'textbook':>9} "
+        f"{'one call':>9} {'blocks':>7} {'textbook/bound':>15} {'blocks/bound':>13} "
+        f"{'vs textbook':>12} {'vs one call':>12}"
+    )
     for r in rows:
-        print(f"{r['dtype']:8} {r['threads']:7d} {r['bound_ms']:9.2f} {r['bandwidth_GBps']:6.1f} "
-              f"{r['textbook_ms']:9.2f} {r['plain_ms']:9.2f} {r['fused_ms']:7.2f} "
-              f"{r['textbook_over_bound']:15.2f} {r['fused_over_bound']:13.2f} "
-              f"{r['speedup_vs_textbook']:11.2f}x {r['blocks_vs_plain']:11.2f}x")
+        print(
+            f"{r['dtype']:8} {r['threads']:7d} {r['bound_ms']:9.2f} {r['bandwidth_GBps']:6.1f} "
+            f"{r['textbook_ms']:9.2f} {r['plain_ms']:9.2f} {r['fused_ms']:7.2f} "
+            f"{r['textbook_over_bound']:15.2f} {r['fused_over_bound']:13.2f} "
+            f"{r['speedup_vs_textbook']:11.2f}x {r['blocks_vs_plain']:11.2f}x"
+        )
     by = {(r["dtype"], r["threads"]): r for r in rows}
     f64_1, f32_1, f64_2 = by["float64", 1], by["float32", 1], by["float64", 2]
-    print(f"float32 over float64, 1 thread: {f64_1['fused_ms'] / f32_1['fused_ms']:.2f}x faster;"
-          f" 2 threads over 1 (float64): {f64_1['fused_ms'] / f64_2['fused_ms']:.2f}x faster")
+    print(
+        f"float32 over float64, 1 thread: {f64_1['fused_ms'] / f32_1['fused_ms']:.2f}x faster;"
+        f" 2 threads over 1 (float64): {f64_1['fused_ms'] / f64_2['fused_ms']:.2f}x faster"
+    )
     return rows
 
 
@@ -189,8 +195,16 @@ def time_to_optimum(m, d, quick):
         t_ref = time.perf_counter() - t
         J_ref = objective(X, y, ref.coef_, ref.intercept_, C)
         target = J_ref * (1 + 1e-6)
-        rows.append(dict(problem=name, method="sklearn lbfgs (tol=1e-6)", seconds=t_ref,
-                         passes=int(ref.n_iter_[0]), reached=True, gap=0.0))
+        rows.append(
+            dict(
+                problem=name,
+                method="sklearn lbfgs (tol=1e-6)",
+                seconds=t_ref,
+                passes=int(ref.n_iter_[0]),
+                reached=True,
+                gap=0.0,
+            )
+        )
         for solver, lr in settings:
             stamps = Timestamps()
             # a cap keeps the run to minutes: a setting that needs more is reported as
@@ -205,19 +219,33 @@ def time_to_optimum(m, d, quick):
             hit = np.flatnonzero(np.asarray(clf.loss_curve_) <= target)
             reached = len(hit) > 0
             k = int(hit[0]) if reached else clf.n_iter_ - 1
-            rows.append(dict(
-                problem=name, method=f"GD {solver}, learning_rate={lr}",
-                seconds=stamps.times[k] - t, passes=k + 1, reached=reached,
-                gap=(clf.loss_curve_[k] - J_ref) / J_ref,
-            ))
-        sgd = SGDClassifier(loss="log_loss", alpha=1 / (C * m), tol=1e-6, max_iter=max_epochs,
-                            random_state=0)
+            rows.append(
+                dict(
+                    problem=name,
+                    method=f"GD {solver}, learning_rate={lr}",
+                    seconds=stamps.times[k] - t,
+                    passes=k + 1,
+                    reached=reached,
+                    gap=(clf.loss_curve_[k] - J_ref) / J_ref,
+                )
+            )
+        sgd = SGDClassifier(
+            loss="log_loss", alpha=1 / (C * m), tol=1e-6, max_iter=max_epochs, random_state=0
+        )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             t_sgd = best_time(lambda: sgd.fit(X, y), 1)
         gap = (objective(X, y, sgd.coef_, sgd.intercept_, C) - J_ref) / J_ref
-        rows.append(dict(problem=name, method="sklearn SGDClassifier(log_loss)", seconds=t_sgd,
-                         passes=int(sgd.n_iter_), reached=gap <= 1e-6, gap=gap))
+        rows.append(
+            dict(
+                problem=name,
+                method="sklearn SGDClassifier(log_loss)",
+                seconds=t_sgd,
+                passes=int(sgd.n_iter_),
+                reached=gap <= 1e-6,
+                gap=gap,
+            )
+        )
         if params["n_classes"] == 2:
             try:
                 epochs = max_epochs
@@ -225,19 +253,31 @@ def time_to_optimum(m, d, quick):
                 w, b = mlxtend_fit(X, y, C, epochs, step=1.0)
                 t_mlx = time.perf_counter() - t
                 gap = (objective(X, y, w, b, C) - J_ref) / J_ref
-                rows.append(dict(problem=name, method="mlxtend LogisticRegression (GD)",
-                                 seconds=t_mlx, passes=epochs, reached=gap <= 1e-6, gap=gap))
+                rows.append(
+                    dict(
+                        problem=name,
+                        method="mlxtend LogisticRegression (GD)",
+                        seconds=t_mlx,
+                        passes=epochs,
+                        reached=gap <= 1e-6,
+                        gap=gap,
+                    )
+                )
             except ImportError:
                 pass
     print(f"\n2. Time to reach lbfgs's objective within 1e-6 relative, {m} x {d}, standardized")
-    print(f"{'problem':20} {'method':38} {'seconds':>8} {'passes':>7} {'vs lbfgs':>9}  reached (gap)")
+    print(
+        f"{'problem':20} {'method':38} {'seconds':>8} {'passes':>7} {'vs lbfgs':>9}  reached (gap)"
+    )
     ref_time = {}
     for r in rows:
         ref_time.setdefault(r["problem"], r["seconds"])
         r["time_over_lbfgs"] = r["seconds"] / ref_time[r["problem"]]
         note = "yes" if r["reached"] else f"no (gap {r['gap']:.1e})"
-        print(f"{r['problem']:20} {r['method']:38} {r['seconds']:8.2f} {r['passes']:7d} "
-              f"{r['time_over_lbfgs']:8.2f}x  {note}")
+        print(
+            f"{r['problem']:20} {r['method']:38} {r['seconds']:8.2f} {r['passes']:7d} "
+            f"{r['time_over_lbfgs']:8.2f}x  {note}"
+        )
     return rows
 
 
@@ -257,16 +297,29 @@ def bundled(repeat):
                 clf = GDLogisticRegression(solver=solver)
                 times[solver] = best_time(lambda: clf.fit(X, y), repeat)
                 times[solver + "_iter"] = clf.n_iter_
-        rows.append(dict(dataset=name, shape=list(X.shape), lbfgs_ms=t_lr * 1e3,
-                         gd_ms=times["gd"] * 1e3, gd_iter=times["gd_iter"],
-                         nesterov_ms=times["nesterov"] * 1e3, nesterov_iter=times["nesterov_iter"]))
+        rows.append(
+            dict(
+                dataset=name,
+                shape=list(X.shape),
+                lbfgs_ms=t_lr * 1e3,
+                gd_ms=times["gd"] * 1e3,
+                gd_iter=times["gd_iter"],
+                nesterov_ms=times["nesterov"] * 1e3,
+                nesterov_iter=times["nesterov_iter"],
+            )
+        )
     print(f"\n3. Fit time at default settings on standardized bundled data, best of {repeat}")
-    print(f"{'dataset':14} {'shape':>11} {'lbfgs ms':>9} {'gd ms':>7} {'(iter)':>6} {'gd/lbfgs':>9}"
-          f" {'nesterov ms':>12} {'(iter)':>6} {'nest/lbfgs':>10}")
+    print(
+        f"{'dataset':14} {'shape':>11} {'lbfgs ms':>9} {'gd ms':>7} {'(iter)':>6} {'gd/lbfgs':>9}"
+        f" {'nesterov ms':>12} {'(iter)':>6} {'nest/lbfgs':>10}"
+    )
     for r in rows:
-        print(f"{r['dataset']:14} {str(tuple(r['shape'])):>11} {r['lbfgs_ms']:9.1f} {r['gd_ms']:7.1f} "
-              f"{r['gd_iter']:6d} {r['gd_ms'] / r['lbfgs_ms']:8.2f}x {r['nesterov_ms']:12.1f} "
-              f"{r['nesterov_iter']:6d} {r['nesterov_ms'] / r['lbfgs_ms']:9.2f}x")
+        print(
+            f"{r['dataset']:14} {str(tuple(r['shape'])):>11} {r['lbfgs_ms']:9.1f} "
+            f"{r['gd_ms']:7.1f} "
+            f"{r['gd_iter']:6d} {r['gd_ms'] / r['lbfgs_ms']:8.2f}x {r['nesterov_ms']:12.1f} "
+            f"{r['nesterov_iter']:6d} {r['nesterov_ms'] / r['lbfgs_ms']:9.2f}x"
+        )
     return rows
 
 
@@ -290,10 +343,15 @@ def loops(sizes, d, repeat):
             row[str(mode)] = best_time(lambda: obj.loss_grad(coef), 1 if mode else repeat)
         rows.append(row)
     print(f"\n4. Seconds per iteration, the lecture's loops against the vectorized path (d={d})")
-    print(f"{'m':>8} {'full':>10} {'examples':>10} {'vectorized':>11} {'full/vect':>10} {'examples/vect':>14}")
+    print(
+        f"{'m':>8} {'full':>10} {'examples':>10} {'vectorized':>11} {'full/vect':>10} "
+        f"{'examples/vect':>14}"
+    )
     for r in rows:
-        print(f"{r['m']:8d} {r['full']:10.2e} {r['examples']:10.2e} {r['None']:11.2e} "
-              f"{r['full'] / r['None']:9.0f}x {r['examples'] / r['None']:13.0f}x")
+        print(
+            f"{r['m']:8d} {r['full']:10.2e} {r['examples']:10.2e} {r['None']:11.2e} "
+            f"{r['full'] / r['None']:9.0f}x {r['examples'] / r['None']:13.0f}x"
+        )
     return rows
 
 
@@ -334,17 +392,26 @@ def memory(m, d):
                 _, iterations_peak = tracemalloc.get_traced_memory()
                 tracemalloc.stop()
             peak = max(probe.setup_peak, iterations_peak)
-            rows.append(dict(dtype=np.dtype(dtype).name, solver=solver, X_MB=X.nbytes / 1e6,
-                             peak_extra_MB=peak / 1e6, extra_over_X=peak / X.nbytes,
-                             setup_peak_MB=probe.setup_peak / 1e6,
-                             iterations_peak_MB=iterations_peak / 1e6,
-                             iterations_over_X=iterations_peak / X.nbytes))
+            rows.append(
+                dict(
+                    dtype=np.dtype(dtype).name,
+                    solver=solver,
+                    X_MB=X.nbytes / 1e6,
+                    peak_extra_MB=peak / 1e6,
+                    extra_over_X=peak / X.nbytes,
+                    setup_peak_MB=probe.setup_peak / 1e6,
+                    iterations_peak_MB=iterations_peak / 1e6,
+                    iterations_over_X=iterations_peak / X.nbytes,
+                )
+            )
     print(f"\n5. Memory a fit allocates on top of X ({m} x {d}; tracemalloc peaks)")
     for r in rows:
-        print(f"{r['dtype']:8} {r['solver']:9} X = {r['X_MB']:7.1f} MB, fit peak = "
-              f"{r['peak_extra_MB']:6.1f} MB = {100 * r['extra_over_X']:.1f}% of X "
-              f"(set-up {r['setup_peak_MB']:.1f} MB; iterations {r['iterations_peak_MB']:.1f} MB = "
-              f"{100 * r['iterations_over_X']:.1f}% of X)")
+        print(
+            f"{r['dtype']:8} {r['solver']:9} X = {r['X_MB']:7.1f} MB, fit peak = "
+            f"{r['peak_extra_MB']:6.1f} MB = {100 * r['extra_over_X']:.1f}% of X "
+            f"(set-up {r['setup_peak_MB']:.1f} MB; iterations {r['iterations_peak_MB']:.1f} MB = "
+            f"{100 * r['iterations_over_X']:.1f}% of X)"
+        )
     return rows
 
 
@@ -367,8 +434,11 @@ def figure(results, path):
     ax1.legend()
     loop_rows = results["loops"]
     ms = [r["m"] for r in loop_rows]
-    for mode, label in (("full", "loops over examples and features"),
-                        ("examples", "loop over examples"), ("None", "vectorized")):
+    for mode, label in (
+        ("full", "loops over examples and features"),
+        ("examples", "loop over examples"),
+        ("None", "vectorized"),
+    ):
         ax2.loglog(ms, [r[mode] for r in loop_rows], "o-", label=label)
     ax2.set_xlabel("m (examples)")
     ax2.set_ylabel("seconds per iteration")
@@ -394,8 +464,12 @@ def main():
         "loops": lambda: loops(sizes, 20, repeat),
         "memory": lambda: memory(m, 100),
     }
-    machine = dict(platform=platform.platform(), processor=platform.processor(),
-                   python=platform.python_version(), numpy=np.__version__)
+    machine = dict(
+        platform=platform.platform(),
+        processor=platform.processor(),
+        python=platform.python_version(),
+        numpy=np.__version__,
+    )
     args.out.mkdir(parents=True, exist_ok=True)
     if args.only:
         path = args.out / f"bench_gd_{args.only}.json"

@@ -68,18 +68,41 @@ def main():
             t_gpu, gpu = timed_fit(lambda: GDLogisticRegression(**params), X_gpu, y_gpu, cuda_sync)
         assert gpu.coef_.device.type == "cuda"
         diff = float(np.abs(gpu.coef_.cpu().numpy() - cpu.coef_).max())
-        rows.append(dict(setting=name, numpy_cpu_s=t_cpu, cpu_iter=cpu.n_iter_, torch_gpu_s=t_gpu,
-                         gpu_iter=gpu.n_iter_, speedup=t_cpu / t_gpu, max_coef_diff=diff))
-    info = dict(gpu=torch.cuda.get_device_name(), torch=torch.__version__,
-                sklearn=sklearn.__version__, numpy=np.__version__, cpu_count=os.cpu_count(),
-                platform=platform.platform(), shape=[args.m, args.d], dtype="float32")
-    print(f"{args.m} x {args.d} float32 on {info['gpu']} (torch {info['torch']}) against NumPy "
-          f"{info['numpy']} on {info['cpu_count']} CPU cores, best of 3 fits")
-    print(f"{'setting':34} {'NumPy CPU s':>11} {'iter':>5} {'torch GPU s':>11} {'iter':>5} "
-          f"{'speed-up':>9} {'max |coef diff|':>15}")
+        rows.append(
+            dict(
+                setting=name,
+                numpy_cpu_s=t_cpu,
+                cpu_iter=cpu.n_iter_,
+                torch_gpu_s=t_gpu,
+                gpu_iter=gpu.n_iter_,
+                speedup=t_cpu / t_gpu,
+                max_coef_diff=diff,
+            )
+        )
+    info = dict(
+        gpu=torch.cuda.get_device_name(),
+        torch=torch.__version__,
+        sklearn=sklearn.__version__,
+        numpy=np.__version__,
+        cpu_count=os.cpu_count(),
+        platform=platform.platform(),
+        shape=[args.m, args.d],
+        dtype="float32",
+    )
+    print(
+        f"{args.m} x {args.d} float32 on {info['gpu']} (torch {info['torch']}) against NumPy "
+        f"{info['numpy']} on {info['cpu_count']} CPU cores, best of 3 fits"
+    )
+    print(
+        f"{'setting':34} {'NumPy CPU s':>11} {'iter':>5} {'torch GPU s':>11} {'iter':>5} "
+        f"{'speed-up':>9} {'max |coef diff|':>15}"
+    )
     for r in rows:
-        print(f"{r['setting']:34} {r['numpy_cpu_s']:11.3f} {r['cpu_iter']:5d} {r['torch_gpu_s']:11.3f} "
-              f"{r['gpu_iter']:5d} {r['speedup']:8.1f}x {r['max_coef_diff']:15.1e}")
+        print(
+            f"{r['setting']:34} {r['numpy_cpu_s']:11.3f} {r['cpu_iter']:5d} "
+            f"{r['torch_gpu_s']:11.3f} "
+            f"{r['gpu_iter']:5d} {r['speedup']:8.1f}x {r['max_coef_diff']:15.1e}"
+        )
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "bench_gpu.json").write_text(json.dumps(dict(machine=info, rows=rows), indent=1))
 

@@ -1,4 +1,6 @@
-"""A pipeline on a pandas frame with string columns: ColumnTransformer + GDLogisticRegression.
+"""
+A pipeline on a pandas frame with string columns: ColumnTransformer + GDLogisticRegression
+==========================================================================================
 
 A small synthetic customer table (no download needed) with three string
 columns and two numeric ones, and a target "churned" drawn from a logistic model
@@ -26,18 +28,21 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from sk_gdlogreg import GDLogisticRegression, LossCurveDisplay
 
-FIGURES = Path(os.environ.get("SK_GDLOGREG_FIGURES", Path(__file__).resolve().parent / "figures"))
+# Figures go to $SK_GDLOGREG_FIGURES, else to examples/figures/ (ignored by git).
+FIGURES = Path(os.environ.get("SK_GDLOGREG_FIGURES") or Path(__file__).resolve().parent / "figures")
 FIGURES.mkdir(parents=True, exist_ok=True)
 
 rng = np.random.default_rng(0)
 m = 2000
-frame = pd.DataFrame({
-    "plan": rng.choice(["basic", "standard", "premium"], m, p=[0.5, 0.3, 0.2]),
-    "contract": rng.choice(["monthly", "yearly"], m),
-    "region": rng.choice(["north", "south", "east", "west"], m),
-    "tenure_months": rng.integers(1, 73, m),
-    "monthly_charge": rng.normal(70, 20, m).round(2),
-})
+frame = pd.DataFrame(
+    {
+        "plan": rng.choice(["basic", "standard", "premium"], m, p=[0.5, 0.3, 0.2]),
+        "contract": rng.choice(["monthly", "yearly"], m),
+        "region": rng.choice(["north", "south", "east", "west"], m),
+        "tenure_months": rng.integers(1, 73, m),
+        "monthly_charge": rng.normal(70, 20, m).round(2),
+    }
+)
 # the true model: monthly contracts and high charges churn, long tenure stays;
 # the region has no effect at all
 z = (
@@ -54,11 +59,16 @@ print(f"{m} rows; dtypes: " + ", ".join(f"{c}: {t}" for c, t in frame.dtypes.ite
 
 X, y = frame.drop(columns="churned"), frame["churned"]
 X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0, stratify=y)
-preprocess = ColumnTransformer([
-    ("onehot", OneHotEncoder(sparse_output=False, handle_unknown="ignore"),
-     ["plan", "contract", "region"]),
-    ("scale", StandardScaler(), ["tenure_months", "monthly_charge"]),
-]).set_output(transform="pandas")
+preprocess = ColumnTransformer(
+    [
+        (
+            "onehot",
+            OneHotEncoder(sparse_output=False, handle_unknown="ignore"),
+            ["plan", "contract", "region"],
+        ),
+        ("scale", StandardScaler(), ["tenure_months", "monthly_charge"]),
+    ]
+).set_output(transform="pandas")
 model = Pipeline([("preprocess", preprocess), ("clf", GDLogisticRegression())])
 model.fit(X_train, y_train)
 
@@ -77,13 +87,14 @@ print(weights.round(3).to_string())
 reference = clone(model).set_params(clf=LogisticRegression()).fit(X_train, y_train)
 proba_diff = np.abs(reference.predict_proba(X_test) - model.predict_proba(X_test)).max()
 coef_diff = np.abs(reference[-1].coef_[0] - clf.coef_[0]).max()
-print(f"\nsklearn LogisticRegression (lbfgs), same pipeline: test accuracy "
-      f"{reference.score(X_test, y_test):.3f}; largest difference from ours in a "
-      f"predicted probability {proba_diff:.1e}, in a weight {coef_diff:.1e}")
+print(
+    f"\nsklearn LogisticRegression (lbfgs), same pipeline: test accuracy "
+    f"{reference.score(X_test, y_test):.3f}; largest difference from ours in a "
+    f"predicted probability {proba_diff:.1e}, in a weight {coef_diff:.1e}"
+)
 
 fig, (ax_w, ax_j) = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
-weights.iloc[::-1].plot.barh(ax=ax_w, color=np.where(weights.iloc[::-1] > 0, "tab:red",
-                                                      "tab:blue"))
+weights.iloc[::-1].plot.barh(ax=ax_w, color=np.where(weights.iloc[::-1] > 0, "tab:red", "tab:blue"))
 ax_w.axvline(0, color="k", lw=0.8)
 ax_w.set(title="Weights by feature (positive: more churn)", xlabel="coef_")
 LossCurveDisplay.from_estimator(model, ax=ax_j)

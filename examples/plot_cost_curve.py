@@ -1,4 +1,6 @@
-"""The cost curve of one fit: J against the iteration.
+"""
+The cost curve of one fit: J against the iteration
+==================================================
 
 Gradient descent with the lecture's constant step (``learning_rate=1.0``) on the
 standardized breast-cancer data. The left panel is J itself: it falls fast, then
@@ -21,7 +23,8 @@ from sklearn.preprocessing import StandardScaler
 
 from sk_gdlogreg import GDLogisticRegression, LossCurveDisplay
 
-FIGURES = Path(os.environ.get("SK_GDLOGREG_FIGURES", Path(__file__).resolve().parent / "figures"))
+# Figures go to $SK_GDLOGREG_FIGURES, else to examples/figures/ (ignored by git).
+FIGURES = Path(os.environ.get("SK_GDLOGREG_FIGURES") or Path(__file__).resolve().parent / "figures")
 FIGURES.mkdir(parents=True, exist_ok=True)
 
 X, y = load_breast_cancer(return_X_y=True)

@@ -1,4 +1,6 @@
-"""The lecture's loops against the vectorized path: fit time against m.
+"""
+The lecture's loops against the vectorized path: fit time against m
+===================================================================
 
 The same gradient descent (same iterates) run three ways: ``loop_mode="full"``
 loops in Python over the examples, the classes and the features, the lecture's
@@ -29,7 +31,8 @@ from sklearn.exceptions import ConvergenceWarning
 
 from sk_gdlogreg import GDLogisticRegression
 
-FIGURES = Path(os.environ.get("SK_GDLOGREG_FIGURES", Path(__file__).resolve().parent / "figures"))
+# Figures go to $SK_GDLOGREG_FIGURES, else to examples/figures/ (ignored by git).
+FIGURES = Path(os.environ.get("SK_GDLOGREG_FIGURES") or Path(__file__).resolve().parent / "figures")
 FIGURES.mkdir(parents=True, exist_ok=True)
 
 MODES = {"full": "full", "examples": "examples", None: "vectorized"}
@@ -55,24 +58,35 @@ fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), sharey=True, constrained_layou
 for ax, n_features in zip(axes, (2, 100)):
     times = {mode: [] for mode in MODES}
     print(f"n = {n_features} features, {N_ITER} iterations; fit time in ms:")
-    print(f"{'m':>6}" + "".join(f"{label:>12}" for label in MODES.values())
-          + f"{'full/vect':>11}{'examples/vect':>15}")
+    print(
+        f"{'m':>6}"
+        + "".join(f"{label:>12}" for label in MODES.values())
+        + f"{'full/vect':>11}{'examples/vect':>15}"
+    )
     for m in SIZES:
         X, y = make_classification(
-            n_samples=m, n_features=n_features, n_informative=2, n_redundant=0,
+            n_samples=m,
+            n_features=n_features,
+            n_informative=2,
+            n_redundant=0,
             random_state=0,
         )
         for mode in MODES:
             times[mode].append(fit_time(X, y, mode, repeat=1 if mode else 5))
         full, examples, vect = (times[mode][-1] for mode in MODES)
-        print(f"{m:6d}{1e3 * full:12.1f}{1e3 * examples:12.1f}{1e3 * vect:12.2f}"
-              f"{full / vect:10.0f}x{examples / vect:14.0f}x")
+        print(
+            f"{m:6d}{1e3 * full:12.1f}{1e3 * examples:12.1f}{1e3 * vect:12.2f}"
+            f"{full / vect:10.0f}x{examples / vect:14.0f}x"
+        )
     print()
-    for mode, label in MODES.items():
-        ax.loglog(SIZES, times[mode], marker="o", label=f'loop_mode={mode!r}'
-                  if mode else "vectorized (loop_mode=None)")
-    ax.set(title=f"n = {n_features} features, {N_ITER} iterations",
-           xlabel="number of examples m")
+    for mode in MODES:
+        ax.loglog(
+            SIZES,
+            times[mode],
+            marker="o",
+            label=f"loop_mode={mode!r}" if mode else "vectorized (loop_mode=None)",
+        )
+    ax.set(title=f"n = {n_features} features, {N_ITER} iterations", xlabel="number of examples m")
     ax.grid(True, which="both", alpha=0.3)
 axes[0].set_ylabel("fit time (s)")
 axes[0].legend()

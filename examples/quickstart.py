@@ -1,4 +1,12 @@
-"""Fit GDLogisticRegression on the breast-cancer data and print what it learned."""
+"""
+Quickstart: fit and read what was learned
+=========================================
+
+Fit ``GDLogisticRegression`` in a pipeline after ``StandardScaler`` on the
+breast-cancer data, with the default settings, and print what it learned: the
+number of iterations, the cost J at the start (log 2, at w = 0 and b = 0) and
+at the end, the intercept b, the largest weights and the test accuracy.
+"""
 
 from sklearn.datasets import load_breast_cancer
 from sklearn.model_selection import train_test_split

@@ -65,7 +65,6 @@ class Standardization:
         return g
 
 
-
 def solver_coordinates(mean, std, l2, n_outputs, fit_intercept, auto_steps, xp=np, dtype=None):
     """(tol_coords, coords, step0): where ``tol`` is measured, where the solver moves.
 

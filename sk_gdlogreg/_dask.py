@@ -244,10 +244,22 @@ class DaskData(_objective.Data):
         else:
             coef_args, coef_kwargs = (da.from_array(coef, chunks=coef.shape), "kl"), {}
         parts = da.blockwise(
-            _packed, "ij", self.X, "ij", self.y, "i", self.sw, "i", *coef_args,
-            fit_intercept=self.fit_intercept, n_classes=self.n_classes, **coef_kwargs,
-            dtype=np.float64, adjust_chunks={"i": 1, "j": 1 + coef.size},
-            concatenate=True, meta=np.empty((0, 0), dtype=np.float64),
+            _packed,
+            "ij",
+            self.X,
+            "ij",
+            self.y,
+            "i",
+            self.sw,
+            "i",
+            *coef_args,
+            fit_intercept=self.fit_intercept,
+            n_classes=self.n_classes,
+            **coef_kwargs,
+            dtype=np.float64,
+            adjust_chunks={"i": 1, "j": 1 + coef.size},
+            concatenate=True,
+            meta=np.empty((0, 0), dtype=np.float64),
         )
         return parts.sum(axis=0, split_every=self.split_every)
 
@@ -315,8 +327,14 @@ def prepare_fit(X, y, sample_weight, settings):
     cw = None if class_weight is None else class_weight.astype(X.dtype)
     args = (y,) if s is None else (y, s)
     sw = da.map_blocks(
-        _weights_block, *args, classes=classes, class_weight=cw, S=S, out_dtype=X.dtype,
-        dtype=X.dtype, meta=np.empty((0,), X.dtype),
+        _weights_block,
+        *args,
+        classes=classes,
+        class_weight=cw,
+        S=S,
+        out_dtype=X.dtype,
+        dtype=X.dtype,
+        meta=np.empty((0,), X.dtype),
     )
     if persist_vectors:
         y_idx, sw = dask.persist(y_idx, sw)

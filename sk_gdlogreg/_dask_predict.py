@@ -63,7 +63,10 @@ def decision_function(estimator, X):
     if p["coef"].shape[0] == 1:
         return X.map_blocks(_decision_block, **p, drop_axis=1, dtype=dt, meta=np.empty((0,), dt))
     return X.map_blocks(
-        _decision_block, **p, chunks=(X.chunks[0], (p["coef"].shape[0],)), dtype=dt,
+        _decision_block,
+        **p,
+        chunks=(X.chunks[0], (p["coef"].shape[0],)),
+        dtype=dt,
         meta=np.empty((0, 0), dt),
     )
 
@@ -74,7 +77,11 @@ def _proba(estimator, X, log):
     dt = np.result_type(X.dtype, p["coef"].dtype)
     n_classes = estimator.classes_.shape[0]
     return X.map_blocks(
-        _proba_block, **p, log=log, chunks=(X.chunks[0], (n_classes,)), dtype=dt,
+        _proba_block,
+        **p,
+        log=log,
+        chunks=(X.chunks[0], (n_classes,)),
+        dtype=dt,
         meta=np.empty((0, 0), dt),
     )
 
@@ -94,6 +101,10 @@ def predict(estimator, X):
     X = _check_predict_X(estimator, X)
     classes = np.asarray(estimator.classes_)
     return X.map_blocks(
-        _predict_block, **_params(estimator), classes=classes, drop_axis=1,
-        dtype=classes.dtype, meta=np.empty((0,), classes.dtype),
+        _predict_block,
+        **_params(estimator),
+        classes=classes,
+        drop_axis=1,
+        dtype=classes.dtype,
+        meta=np.empty((0,), classes.dtype),
     )

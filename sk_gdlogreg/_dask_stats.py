@@ -111,13 +111,25 @@ def summary(X, y, s, by_class):
     obj = np.empty((0,), dtype=object)
     args = [X, "ij", y, "i"] + ([] if s is None else [s, "i"])
     parts = da.blockwise(
-        _block_summary, "i", *args, by_class=by_class, dtype=object,
-        adjust_chunks={"i": 1}, concatenate=True, meta=obj,
+        _block_summary,
+        "i",
+        *args,
+        by_class=by_class,
+        dtype=object,
+        adjust_chunks={"i": 1},
+        concatenate=True,
+        meta=obj,
     )
     return da.reduction(
-        parts, chunk=lambda x, axis, keepdims: x, combine=_merge_summaries,
-        aggregate=_merge_summaries, axis=0, keepdims=True, dtype=object,
-        concatenate=True, meta=obj,
+        parts,
+        chunk=lambda x, axis, keepdims: x,
+        combine=_merge_summaries,
+        aggregate=_merge_summaries,
+        axis=0,
+        keepdims=True,
+        dtype=object,
+        concatenate=True,
+        meta=obj,
     )
 
 

@@ -117,14 +117,14 @@ class GDLogisticRegression(CallbackSupportMixin, LinearClassifierMixin, BaseEsti
         The intercepts b.
     n_iter_ : int
         Iterations run.
-    loss_curve_ : list of float, of length n_iter_
+    loss_curve_ : list of float, of length ``n_iter_``
         The objective J at the point where each iteration took its gradient;
         ``loss_curve_[0]`` is J at the start. (A list, as in
         :class:`~sklearn.neural_network.MLPClassifier`: plain numbers whatever
         the array namespace of X.)
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Names of the features seen during fit, when X has string column names.
 
     See Also
@@ -246,8 +246,14 @@ class GDLogisticRegression(CallbackSupportMixin, LinearClassifierMixin, BaseEsti
         objective = Objective(data.data, l2)
         xp = objective.xp
         tol_coords, coords, step0 = solver_coordinates(
-            data.mean, data.std, l2, objective.n_outputs, self.fit_intercept,
-            auto_steps=self.learning_rate == "auto", xp=xp, dtype=objective.dtype,
+            data.mean,
+            data.std,
+            l2,
+            objective.n_outputs,
+            self.fit_intercept,
+            auto_steps=self.learning_rate == "auto",
+            xp=xp,
+            dtype=objective.dtype,
         )
         problem = Problem(objective, l1, coords, tol_coords)
         theta0 = self._start(objective)
@@ -279,8 +285,12 @@ class GDLogisticRegression(CallbackSupportMixin, LinearClassifierMixin, BaseEsti
         if hooks is not None:
             hooks.close(stop_reason(result, self.max_iter, self.tol))
         warn_about(
-            result, learning_rate=self.learning_rate, solver=self._solver(),
-            max_iter=self.max_iter, tol=self.tol, dtype=str(objective.dtype).rsplit(".", 1)[-1],
+            result,
+            learning_rate=self.learning_rate,
+            solver=self._solver(),
+            max_iter=self.max_iter,
+            tol=self.tol,
+            dtype=str(objective.dtype).rsplit(".", 1)[-1],
         )
 
         self.classes_ = data.classes
@@ -342,7 +352,10 @@ class GDLogisticRegression(CallbackSupportMixin, LinearClassifierMixin, BaseEsti
                 f"but this fit needs {expected}: the number of classes or features changed. "
                 "Fit with warm_start=False (or a new estimator)."
             )
-        coef, intercept = self._moved(self.coef_, objective), self._moved(self.intercept_, objective)
+        coef, intercept = (
+            self._moved(self.coef_, objective),
+            self._moved(self.intercept_, objective),
+        )
         if not (bool(xp.all(xp.isfinite(coef))) and bool(xp.all(xp.isfinite(intercept)))):
             raise ValueError(
                 "warm_start=True: the previous coef_ or intercept_ contains NaN or infinity. "

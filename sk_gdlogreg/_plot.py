@@ -56,11 +56,7 @@ def _unwrap(estimator):
 def _differing_params(estimators):
     """Legend names from the parameters in which the estimators differ."""
     params = [est.get_params(deep=False) for est in estimators]
-    keys = [
-        key
-        for key in params[0]
-        if any(not _same(p[key], params[0][key]) for p in params[1:])
-    ]
+    keys = [key for key in params[0] if any(not _same(p[key], params[0][key]) for p in params[1:])]
     if not keys:
         return [f"{type(est).__name__} {i}" for i, est in enumerate(estimators)]
     return [", ".join(f"{key}={p[key]!r}" for key in keys) for p in params]
@@ -182,8 +178,7 @@ class LossCurveDisplay:
         names = list(names)
         if len(names) != n_curves:
             raise ValueError(
-                f"Got {len(names)} names for {n_curves} loss curves; pass one name "
-                "per curve."
+                f"Got {len(names)} names for {n_curves} loss curves; pass one name per curve."
             )
         if curve_kwargs is None or isinstance(curve_kwargs, dict):
             curve_kwargs = [curve_kwargs or {}] * n_curves
@@ -204,9 +199,7 @@ class LossCurveDisplay:
             reference = float(relative_to)
             ylabel = f"J - J_ref (J_ref = {reference:.6g})"
         else:
-            raise ValueError(
-                f"relative_to must be None, 'min' or a float; got {relative_to!r}."
-            )
+            raise ValueError(f"relative_to must be None, 'min' or a float; got {relative_to!r}.")
 
         if ax is None:
             _, ax = plt.subplots()
@@ -228,8 +221,7 @@ class LossCurveDisplay:
         if despine:
             for side in ("top", "right"):
                 ax.spines[side].set_visible(False)
-        if any(line.get_label() and not line.get_label().startswith("_")
-               for line in self.lines_):
+        if any(line.get_label() and not line.get_label().startswith("_") for line in self.lines_):
             ax.legend()
         return self
 
@@ -377,8 +369,7 @@ class LossCurveDisplay:
             names = _differing_params(fitted)
         elif isinstance(names, str) or len(names) != len(fitted):
             raise ValueError(
-                f"names must be a list of one name per estimator ({len(fitted)}); "
-                f"got {names!r}."
+                f"names must be a list of one name per estimator ({len(fitted)}); got {names!r}."
             )
         return cls(loss_curve=[est.loss_curve_ for est in fitted], name=list(names)).plot(
             ax=ax,

@@ -72,8 +72,7 @@ def stop_reason(result, max_iter, tol):
         "callback": f"stopped by a callback after {n} iterations",
         "diverged": f"stopped at iteration {result.diverged_at}: the update overflowed; "
         "the last iterate with a finite J was kept",
-        "line search": "stopped: the line search could not decrease J any further "
-        "(rounding error)",
+        "line search": "stopped: the line search could not decrease J any further (rounding error)",
         "no progress": f"stopped after {n} iterations: J and the coefficients stopped "
         "changing (rounding error); no further progress is possible",
         None: f"stopped: max_iter={max_iter} iterations were reached",
@@ -113,9 +112,10 @@ def warn_about(result, *, learning_rate, solver, max_iter, tol, dtype):
         advice = {
             "line search": ".",
             "no progress": ": this is as close to optimal as the arithmetic allows.",
-        }.get(result.stopped, ". Increase max_iter" + (
-            ", or try solver='nesterov'." if solver == "gd" else "."
-        ))
+        }.get(
+            result.stopped,
+            ". Increase max_iter" + (", or try solver='nesterov'." if solver == "gd" else "."),
+        )
         message = (
             f"GDLogisticRegression did not converge: {reason} with the optimality "
             f"residual {result.residual:.2e} > tol={tol}{advice}"

@@ -365,8 +365,19 @@ class _Shifted:
         return self.callback.end(self.offset + k, *args)
 
 
-def solve(solver, problem, theta, *, learning_rate, max_iter, tol, step0=1.0, callback=None,
-          recondition=None, every=None):
+def solve(
+    solver,
+    problem,
+    theta,
+    *,
+    learning_rate,
+    max_iter,
+    tol,
+    step0=1.0,
+    callback=None,
+    recondition=None,
+    every=None,
+):
     """Run ``solver`` from raw coefficients ``theta``, changing coordinates as it goes.
 
     Without ``recondition``, one run. With it, the solver runs ``every``
@@ -384,9 +395,15 @@ def solve(solver, problem, theta, *, learning_rate, max_iter, tol, step0=1.0, ca
         done = total.n_iter
         budget = max_iter - done if recondition is None else min(every, max_iter - done)
         shifted = None if callback is None or not done else _Shifted(callback, done)
-        res = solver(problem, problem.coords.from_raw(theta), learning_rate=learning_rate,
-                     max_iter=budget, tol=tol, step0=step0,
-                     callback=callback if not done else shifted)
+        res = solver(
+            problem,
+            problem.coords.from_raw(theta),
+            learning_rate=learning_rate,
+            max_iter=budget,
+            tol=tol,
+            step0=step0,
+            callback=callback if not done else shifted,
+        )
         new = problem.coords.to_raw(res.coef)
         for name in ("increased_at", "diverged_at"):
             if getattr(res, name) is not None and getattr(total, name) is None:

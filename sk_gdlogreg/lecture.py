@@ -42,7 +42,7 @@ Python interpreter: ``cost_and_gradients`` is the same iteration, hundreds of
 times faster on real data, with the same results to rounding error.
 
 Two details make it safe on any data: J is computed from z rather than from a,
-since a rounds to exactly 0 or 1 for large |z| and log(0) is -infinity; and the
+since a rounds to exactly 0 or 1 for large ``|z|`` and log(0) is -infinity; and the
 loops take optional sample weights s_i and divide by their sum S instead of m
 (with unit weights, S = m). With w of shape (K, n) and b of shape (K,), the
 loops handle K > 2 classes with a softmax, as the estimator does.
@@ -90,6 +90,7 @@ def sigmoid(z):
     Parameters
     ----------
     z : float or ndarray
+        The logits.
 
     Returns
     -------
@@ -108,11 +109,14 @@ def forward(X, w, b):
     X : ndarray of shape (m, n)
         One example per row.
     w : ndarray of shape (n,)
+        The weights.
     b : float
+        The bias (intercept).
 
     Returns
     -------
     z : ndarray of shape (m,)
+        The logits ``w . x_i + b``.
     a : ndarray of shape (m,)
         The predicted probabilities that y = 1.
     """
@@ -130,12 +134,14 @@ def cost(z, y):
     Parameters
     ----------
     z : ndarray of shape (m,)
+        The logits, from ``forward``.
     y : ndarray of shape (m,)
         Labels 0 or 1.
 
     Returns
     -------
     J : float
+        The average loss over the m examples.
     """
     return float(np.mean(_objective.softplus(z) - y * z))  # softplus(z) = log(1 + exp(z))
 
@@ -146,6 +152,7 @@ def backward(X, a, y):
     Parameters
     ----------
     X : ndarray of shape (m, n)
+        One example per row.
     a : ndarray of shape (m,)
         Predictions from ``forward``.
     y : ndarray of shape (m,)
@@ -175,7 +182,8 @@ def update(w, b, dw, db, learning_rate):
 
     Returns
     -------
-    w, b : the updated parameters.
+    w, b : ndarray or float
+        The updated parameters.
     """
     return w - learning_rate * dw, b - learning_rate * db
 
@@ -186,16 +194,22 @@ def cost_and_gradients(X, y, w, b):
     Parameters
     ----------
     X : ndarray of shape (m, n)
+        One example per row.
     y : ndarray of shape (m,)
         Labels 0 or 1.
     w : ndarray of shape (n,)
+        The weights.
     b : float
+        The bias.
 
     Returns
     -------
     J : float
+        The cost, the average loss.
     dw : ndarray of shape (n,)
+        The derivative dJ/dw: the average of ``x_i dz_i``.
     db : float
+        The derivative dJ/db: the average of ``dz_i``.
     """
     z, a = forward(X, w, b)
     J = cost(z, y)
@@ -270,19 +284,24 @@ def cost_and_gradients_full_loops(X, y, w, b, sample_weight=None):
     Parameters
     ----------
     X : ndarray or sparse matrix of shape (m, n)
+        One example per row.
     y : ndarray of shape (m,)
         Labels 0/1 when w is a vector; class indices 0..K-1 when w has K rows.
     w : ndarray of shape (n,) or (K, n)
         One vector (sigmoid), or one per class (softmax).
     b : float or ndarray of shape (K,)
+        The bias, one per row of w.
     sample_weight : ndarray of shape (m,), default=None
         Weights s_i; the sums are divided by ``S = sum_i s_i`` (m when None).
 
     Returns
     -------
     J : float
+        The cost: the (weighted) average loss.
     dw : ndarray shaped like w
+        The accumulated ``x_i dz_i``, divided by S.
     db : float or ndarray of shape (K,)
+        The accumulated ``dz_i``, divided by S.
     """
     W, B, single = _as_classes(w, b)
     K, n = len(W), len(W[0])
@@ -318,16 +337,24 @@ def cost_and_gradients_examples_loop(X, y, w, b, sample_weight=None):
     Parameters
     ----------
     X : ndarray or sparse matrix of shape (m, n)
+        One example per row.
     y : ndarray of shape (m,)
+        Labels 0/1 when w is a vector; class indices 0..K-1 when w has K rows.
     w : ndarray of shape (n,) or (K, n)
+        One vector (sigmoid), or one per class (softmax).
     b : float or ndarray of shape (K,)
+        The bias, one per row of w.
     sample_weight : ndarray of shape (m,), default=None
+        Weights s_i; the sums are divided by ``S = sum_i s_i`` (m when None).
 
     Returns
     -------
     J : float
+        The cost: the (weighted) average loss.
     dw : ndarray shaped like w
+        The accumulated ``x_i dz_i``, divided by S.
     db : float or ndarray of shape (K,)
+        The accumulated ``dz_i``, divided by S.
     """
     W = np.atleast_2d(w).astype(np.float64)
     B = np.atleast_1d(b).astype(np.float64)
@@ -359,11 +386,13 @@ def gradient_descent(X, y, learning_rate=0.1, n_iter=100, loop_mode=None):
     Parameters
     ----------
     X : ndarray of shape (m, n)
+        One example per row.
     y : ndarray of shape (m,)
         Labels 0 or 1.
     learning_rate : float, default=0.1
         The step alpha.
     n_iter : int, default=100
+        The number of iterations (updates).
     loop_mode : {None, "examples", "full"}, default=None
         How each iteration computes J and the gradients: vectorized (None), with
         a loop over the examples, or with loops over examples and features.
@@ -371,7 +400,9 @@ def gradient_descent(X, y, learning_rate=0.1, n_iter=100, loop_mode=None):
     Returns
     -------
     w : ndarray of shape (n,)
+        The weights after ``n_iter`` updates.
     b : float
+        The bias after ``n_iter`` updates.
     costs : list of float
         J at the start of each iteration: ``costs[0]`` is J at w = 0, b = 0.
     """

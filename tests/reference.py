@@ -41,7 +41,6 @@ def data_term(X, y_idx, sw, coef, fit_intercept):
     with SciPy's ``log_expit`` and ``expit`` so that they stay accurate relative
     to their size when every loss is tiny (separated data).
     """
-    d = X.shape[1]
     coef = np.asarray(coef, np.float64)
     m = X.shape[0]
     Xd = np.asarray(X.toarray() if sp.issparse(X) else X, np.float64)

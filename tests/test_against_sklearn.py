@@ -131,16 +131,14 @@ def fit_saga(X, y, sample_weight=None, **params):
         return ref.fit(X, y, sample_weight=sample_weight)
 
 
-def assert_same_model(ours, ref, X, y, s, C, l1_ratio, coef_tol=1e-5, proba_tol=1e-6,
-                      centre=True):
+def assert_same_model(ours, ref, X, y, s, C, l1_ratio, coef_tol=1e-5, proba_tol=1e-6, centre=True):
     assert_array_equal(ours.classes_, ref.classes_)
     assert ours.coef_.shape == ref.coef_.shape
     assert ours.intercept_.shape == ref.intercept_.shape
     c = centred if centre else (lambda a: np.asarray(a, np.float64))
     assert_allclose(c(ours.coef_), c(ref.coef_), rtol=coef_tol, atol=coef_tol)
     # unpenalized: multinomial intercepts are only defined up to a common constant
-    assert_allclose(centred(ours.intercept_), centred(ref.intercept_), rtol=coef_tol,
-                    atol=coef_tol)
+    assert_allclose(centred(ours.intercept_), centred(ref.intercept_), rtol=coef_tol, atol=coef_tol)
     assert_allclose(ours.predict_proba(X), ref.predict_proba(X), rtol=proba_tol, atol=proba_tol)
     assert_array_equal(ours.predict(X), ref.predict(X))
     J_ours = objective(X, y, s, ours.coef_, ours.intercept_, C, l1_ratio)
@@ -172,8 +170,10 @@ def test_l2_matches_lbfgs(solver, name, C, weighted, class_weight, fit_intercept
     sw = sample_weights(len(y)) if weighted else None
     common = dict(C=C, class_weight=class_weight, fit_intercept=fit_intercept)
     ours = fit_ours(X, y, sw, solver=solver, **common)
-    ref = cached(("lbfgs", name, C, weighted, str(class_weight), fit_intercept),
-                 lambda: fit_lbfgs(X, y, sw, **common))
+    ref = cached(
+        ("lbfgs", name, C, weighted, str(class_weight), fit_intercept),
+        lambda: fit_lbfgs(X, y, sw, **common),
+    )
     s = folded_weights(y, sw, class_weight)
     assert_same_model(ours, ref, X, y, s, C, 0.0)
     if not fit_intercept:
@@ -237,8 +237,10 @@ def test_l1_elasticnet_matches_saga(solver, name, C, l1_ratio, weights):
     s = folded_weights(y, sw, cw)
     assert_allclose(s.sum(), n)
     ours = fit_ours(X, y, sw, solver=solver, C=C, l1_ratio=l1_ratio, class_weight=cw)
-    ref = cached(("saga", name, C, l1_ratio, weights),
-                 lambda: fit_saga(X, y, sw, C=C, l1_ratio=l1_ratio, class_weight=cw))
+    ref = cached(
+        ("saga", name, C, l1_ratio, weights),
+        lambda: fit_saga(X, y, sw, C=C, l1_ratio=l1_ratio, class_weight=cw),
+    )
     # The L1 term fixes the common shift of multinomial coefficients (not of the intercepts),
     # so coefficients are compared raw.
     assert_same_model(ours, ref, X, y, s, C, l1_ratio, coef_tol=1e-5, centre=False)

@@ -23,8 +23,8 @@ import dask  # noqa: E402
 import dask.array as da  # noqa: E402
 from distributed import Client, LocalCluster  # noqa: E402
 
-from sk_gdlogreg import GDLogisticRegression  # noqa: E402
 import sk_gdlogreg._dask as sk_dask  # noqa: E402
+from sk_gdlogreg import GDLogisticRegression  # noqa: E402
 from sk_gdlogreg._dask import DaskData, prepare_fit  # noqa: E402
 from sk_gdlogreg._data import FitSettings  # noqa: E402
 

@@ -15,8 +15,8 @@ import pytest
 import reference
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine
 from sklearn import config_context as sklearn_config
+from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
@@ -396,7 +396,12 @@ def test_sample_weight_is_routed_through_metadata_routing():
         est.set_score_request(sample_weight=True)
         pipe = make_pipeline(StandardScaler().set_fit_request(sample_weight=False), est)
         routed = cross_validate(
-            pipe, X, y, cv=KFold(3), params={"sample_weight": w}, return_estimator=True,
+            pipe,
+            X,
+            y,
+            cv=KFold(3),
+            params={"sample_weight": w},
+            return_estimator=True,
             error_score="raise",
         )
     assert np.all(routed["test_score"] > 0.9)  # weighted accuracy, weights routed to score

@@ -6,10 +6,9 @@ import warnings
 
 import numpy as np
 import pytest
+import reference
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
-
-import reference
 
 from sk_gdlogreg import GDLogisticRegression, lecture
 
@@ -100,8 +99,9 @@ def test_loops_equal_the_reference(K, sparse):
     for loops in (lecture.cost_and_gradients_examples_loop, lecture.cost_and_gradients_full_loops):
         J, dw, db = loops(X, y, w, b, sample_weight=s)
         assert J == pytest.approx(J0, rel=1e-13)
-        np.testing.assert_allclose(np.column_stack([np.atleast_2d(dw), np.atleast_1d(db)]), g0,
-                                   rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(
+            np.column_stack([np.atleast_2d(dw), np.atleast_1d(db)]), g0, rtol=1e-12, atol=1e-15
+        )
     if K == 1 and not sparse:  # the vectorized lecture: unit weights
         J0, g0 = reference.data_term(X, y, np.full(len(y), 1 / len(y)), coef, True)
         J, dw, db = lecture.cost_and_gradients(X, y, w, b)

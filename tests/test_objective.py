@@ -29,7 +29,9 @@ def make_problem(m, d, K, dtype=np.float64, seed=0, order="C", scale=1.0):
 
 
 def objective(X, y, s, K, fit_intercept=True, l2=0.0, n_threads=1):
-    return Objective(InMemoryData(X, y, s, 2 if K == 1 else K, fit_intercept, n_threads=n_threads), l2)
+    return Objective(
+        InMemoryData(X, y, s, 2 if K == 1 else K, fit_intercept, n_threads=n_threads), l2
+    )
 
 
 def relerr(a, b):
@@ -43,7 +45,9 @@ def test_against_the_reference_and_finite_differences(K, fit_intercept):
     coef = coef if fit_intercept else coef[:, :5].copy()
     obj = objective(X, y, s, K, fit_intercept, l2=0.3)
     J, grad = obj.loss_grad(coef)
-    J0 = reference.objective(X, y, s, coef[:, :5], coef[:, 5] if fit_intercept else 0, C=1 / (0.3 * s.sum()))
+    J0 = reference.objective(
+        X, y, s, coef[:, :5], coef[:, 5] if fit_intercept else 0, C=1 / (0.3 * s.sum())
+    )
     assert J == pytest.approx(J0, rel=1e-12)
     eps = 1e-6
     fd = np.zeros_like(coef)

@@ -68,8 +68,9 @@ def problems(draw):
         st.one_of(
             st.none(),
             st.just("balanced"),
-            st.lists(st.sampled_from([0.0, 0.5, 1.0, 1e10]), min_size=n_classes,
-                     max_size=n_classes).map(lambda v: dict(zip(classes.tolist(), v))),
+            st.lists(
+                st.sampled_from([0.0, 0.5, 1.0, 1e10]), min_size=n_classes, max_size=n_classes
+            ).map(lambda v: dict(zip(classes.tolist(), v))),
         )
     )
     sparse = draw(st.booleans()) and loop_mode is None

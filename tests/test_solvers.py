@@ -40,8 +40,9 @@ SETTINGS = [("gd", 0.1), ("gd", None), ("nesterov", 0.1), ("nesterov", None)]
 @pytest.mark.parametrize("solver, learning_rate", SETTINGS)
 def test_quadratic_minimum(solver, learning_rate):
     problem = identity_problem(Quadratic(A, C))
-    res = SOLVERS[solver](problem, np.zeros((1, 3)), learning_rate=learning_rate,
-                          max_iter=2000, tol=1e-10, step0=0.05)
+    res = SOLVERS[solver](
+        problem, np.zeros((1, 3)), learning_rate=learning_rate, max_iter=2000, tol=1e-10, step0=0.05
+    )
     assert res.converged and res.residual <= 1e-10
     np.testing.assert_allclose(res.coef[0], C, atol=1e-9)
     assert res.loss_curve[0] == pytest.approx(0.5 * C @ A @ C)
@@ -55,8 +56,9 @@ def test_constant_step_is_the_lecture_update():
     """
     objective = Quadratic(A, C)
     alpha, k = 0.05, 7
-    res = SOLVERS["gd"](identity_problem(objective), np.zeros((1, 3)), learning_rate=alpha,
-                        max_iter=k, tol=0)
+    res = SOLVERS["gd"](
+        identity_problem(objective), np.zeros((1, 3)), learning_rate=alpha, max_iter=k, tol=0
+    )
     expected = C + np.linalg.matrix_power(np.eye(3) - alpha * A, k) @ (-C)
     np.testing.assert_allclose(res.coef[0], expected, rtol=1e-13)
     assert res.n_iter == k == objective.calls
@@ -64,8 +66,9 @@ def test_constant_step_is_the_lecture_update():
 
 def test_automatic_gd_never_increases_the_objective():
     problem = identity_problem(Quadratic(np.diag([1.0, 100.0, 1e4]), C))
-    res = SOLVERS["gd"](problem, np.zeros((1, 3)), learning_rate=None, max_iter=500,
-                        tol=1e-9, step0=1.0)
+    res = SOLVERS["gd"](
+        problem, np.zeros((1, 3)), learning_rate=None, max_iter=500, tol=1e-9, step0=1.0
+    )
     assert np.all(np.diff(res.loss_curve) <= 1e-12 * res.loss_curve[0])
     np.testing.assert_allclose(res.coef[0], C, atol=1e-8)
 
@@ -75,8 +78,9 @@ def test_l1_solution_is_the_soft_threshold(solver, learning_rate):
     """min 1/2 ||coef - c||^2 + l1 ||coef||_1 is soft-threshold(c, l1), exact zeros included."""
     l1 = 0.75
     problem = identity_problem(Quadratic(np.eye(3), C), l1=l1)
-    res = SOLVERS[solver](problem, np.zeros((1, 3)), learning_rate=learning_rate,
-                          max_iter=500, tol=1e-12, step0=0.5)
+    res = SOLVERS[solver](
+        problem, np.zeros((1, 3)), learning_rate=learning_rate, max_iter=500, tol=1e-12, step0=0.5
+    )
     expected = np.sign(C) * np.maximum(np.abs(C) - l1, 0)
     np.testing.assert_allclose(res.coef[0], expected, atol=1e-12)
     assert res.coef[0, 2] == 0.0  # |0.5| < 0.75: exactly zero
@@ -97,8 +101,14 @@ def test_one_feature_logistic_regression():
     objective = Objective(data, l2)
     coords = Standardization(np.zeros(1), np.ones(1), False)
     for solver in ("gd", "nesterov"):
-        res = SOLVERS[solver](Problem(objective, 0.0, coords, coords), np.zeros((1, 1)),
-                              learning_rate=None, max_iter=1000, tol=1e-12, step0=1.0)
+        res = SOLVERS[solver](
+            Problem(objective, 0.0, coords, coords),
+            np.zeros((1, 1)),
+            learning_rate=None,
+            max_iter=1000,
+            tol=1e-12,
+            step0=1.0,
+        )
         assert res.coef[0, 0] == pytest.approx(w_star, rel=1e-9)
 
 

@@ -38,23 +38,28 @@ def test_whitening_round_trips_and_maps_gradients(K):
     np.testing.assert_allclose(coords.grad_to_raw(gv), g, rtol=1e-10, atol=1e-14)
     direction = rng.normal(size=v.shape)
     eps = 1e-6
-    fd = (obj.loss_grad(coords.to_raw(v + eps * direction))[0]
-          - obj.loss_grad(coords.to_raw(v - eps * direction))[0]) / (2 * eps)
+    fd = (
+        obj.loss_grad(coords.to_raw(v + eps * direction))[0]
+        - obj.loss_grad(coords.to_raw(v - eps * direction))[0]
+    ) / (2 * eps)
     assert np.vdot(gv, direction) == pytest.approx(fd, rel=1e-6)
 
 
 def test_curvature_is_the_hessian_for_two_classes():
-    """Binary, no floor: [X 1]^T diag(sw a (1 - a)) [X 1] + l2 is J's Hessian (finite differences)."""
+    """Binary, no floor: [X 1]^T diag(sw a (1 - a)) [X 1] + l2 is J's Hessian (by finite
+    differences of the gradient)."""
     X, y = correlated(200, 3)
     obj = Objective(InMemoryData(X, y, np.ones(200), 2, True), 0.1)
     theta = np.array([[0.3, -0.2, 0.5, 0.1]])
     Hn, c = obj.curvature(theta, 1000)
     H = c[:, None] * Hn * c[None, :]
     eps = 1e-6
-    fd = np.column_stack([
-        (obj.loss_grad(theta + eps * e)[1] - obj.loss_grad(theta - eps * e)[1])[0] / (2 * eps)
-        for e in np.eye(4)[:, None, :]
-    ])
+    fd = np.column_stack(
+        [
+            (obj.loss_grad(theta + eps * e)[1] - obj.loss_grad(theta - eps * e)[1])[0] / (2 * eps)
+            for e in np.eye(4)[:, None, :]
+        ]
+    )
     np.testing.assert_allclose(H, fd, rtol=1e-6, atol=1e-9)
 
 
@@ -64,8 +69,9 @@ def test_correlated_features_converge_in_few_iterations(solver):
     ref = LogisticRegression(C=1.0, tol=1e-10, max_iter=10_000).fit(X, y)
     J_ref = reference.objective(X, y, None, ref.coef_, ref.intercept_, C=1.0)
     fits = {
-        pre: GDLogisticRegression(solver=solver, preconditioner=pre, tol=1e-6, max_iter=5000)
-        .fit(X, y)
+        pre: GDLogisticRegression(solver=solver, preconditioner=pre, tol=1e-6, max_iter=5000).fit(
+            X, y
+        )
         for pre in ("diagonal", "auto", "whitening")
     }
     for pre in ("auto", "whitening"):
@@ -99,6 +105,8 @@ def test_forced_whitening_where_it_cannot_apply_raises():
 def test_constant_learning_rate_ignores_the_preconditioner():
     """A float learning_rate is the lecture's update on raw features, whatever is asked."""
     X, y = correlated(300, 5)
-    fits = [GDLogisticRegression(learning_rate=0.5, preconditioner=p, max_iter=20, tol=0).fit(X, y)
-            for p in ("diagonal", "whitening")]
+    fits = [
+        GDLogisticRegression(learning_rate=0.5, preconditioner=p, max_iter=20, tol=0).fit(X, y)
+        for p in ("diagonal", "whitening")
+    ]
     np.testing.assert_array_equal(fits[0].coef_, fits[1].coef_)
