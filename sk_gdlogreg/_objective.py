@@ -108,6 +108,9 @@ def data_term(X, Y, sw, coef, fit_intercept, xp=np):
     return J, xp.concat([dW, xp.sum(dz, axis=0)[:, None]], axis=1)
 
 
+_GRAM_ROWS = 2048  # rows of the sample per block of the curvature matrix's product
+
+
 def curvature_gram(X, sw, coef, fit_intercept, max_rows, floor=0.0):
     """The Hessian of the data term at ``coef`` for one row of coefficients, as (Hn, c).
 
@@ -124,7 +127,7 @@ def curvature_gram(X, sw, coef, fit_intercept, max_rows, floor=0.0):
     stride = max(1, -(-m // max_rows))
     Xs, sws = X[::stride], sw[::stride] * (np.sum(sw) / np.sum(sw[::stride]))
     with np.errstate(over="ignore", invalid="ignore"):  # huge logits: a is exactly 0 or 1
-        z = Xs @ coef[:, :n_features].T
+        z = Xs @ coef[:, :n_features].T.astype(Xs.dtype)  # no float64 copy of float32 X
         if fit_intercept:
             z = z + coef[:, n_features]
         if coef.shape[0] == 1:
@@ -134,13 +137,22 @@ def curvature_gram(X, sw, coef, fit_intercept, max_rows, floor=0.0):
             p = np.exp(log_softmax(z))
             curvature = np.mean(p * (1 - p), axis=1)
     omega = sws * np.maximum(np.nan_to_num(curvature), floor * 0.25)
-    Xa = np.asarray(Xs, np.float64)
-    if fit_intercept:
-        Xa = np.hstack([Xa, np.ones((Xa.shape[0], 1))])
-    c = np.max(np.abs(Xa), axis=0)
+    # In blocks of rows, so that no float64 copy of the sample is ever whole:
+    # the column scales first, then the sum of the blocks' products.
+    blocks = [slice(i, i + _GRAM_ROWS) for i in range(0, Xs.shape[0], _GRAM_ROWS)]
+    c = np.zeros(n_features + int(fit_intercept))
+    c[n_features:] = 1.0  # the intercept's column of ones
+    for rows in blocks:
+        c[:n_features] = np.maximum(c[:n_features], np.max(np.abs(Xs[rows]), axis=0))
     c = np.where(c > 0, c, 1.0)
-    Xn = Xa / c
-    return (Xn * omega[:, None]).T @ Xn, c
+    Hn = np.zeros((c.shape[0], c.shape[0]))
+    for rows in blocks:
+        Xn = np.asarray(Xs[rows], np.float64)
+        if fit_intercept:
+            Xn = np.hstack([Xn, np.ones((Xn.shape[0], 1))])
+        Xn /= c
+        Hn += (Xn * omega[rows, None]).T @ Xn
+    return Hn, c
 
 
 class Objective:
