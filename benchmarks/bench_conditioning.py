@@ -29,6 +29,7 @@ other work holds the cores: the load average is printed with the tables.
     python benchmarks/bench_conditioning.py --quick   # 5-7 min on 2 busy cores
     python benchmarks/bench_conditioning.py           # full: about 1-1.5 h (estimated)
     python benchmarks/bench_conditioning.py --only easy,wide --threads 1
+    python benchmarks/bench_conditioning.py --threads 1 --cap 20 --sparse 200000x50000
 
 Writes benchmarks/results/bench_conditioning.{json,txt,png}: the data, a copy of
 the printed tables, and time relative to lbfgs per problem (1 thread).
@@ -75,7 +76,6 @@ def progress(msg):
     print(msg, file=sys.stderr, flush=True)
 
 
-
 def standardized(X_y):
     return StandardScaler().fit_transform(X_y[0]), X_y[1]
 
@@ -118,8 +118,10 @@ def sparse_text(m, n, nnz_per_row=50, seed=0):
     return X, (z + rng.logistic(size=m) > 0).astype(int)
 
 
-def problems(quick):
+def problems(quick, sparse_shape=None):
     """name -> (builder of (X, y), C, l1_ratio); data built only when run."""
+    if sparse_shape is None:
+        sparse_shape = (50_000, 10_000) if quick else (500_000, 100_000)
     m = 5_000 if quick else 50_000
     wide = (4_000, 400) if quick else (20_000, 2_000)
 
@@ -131,15 +133,24 @@ def problems(quick):
 
     return {
         "easy": (easy, 1.0, 0.0),
-        "separable": (lambda: standardized(
-            classification(m, 100, n_informative=30, class_sep=3.0, flip_y=0.0)), 1.0, 0.0),
+        "separable": (
+            lambda: standardized(
+                classification(m, 100, n_informative=30, class_sep=3.0, flip_y=0.0)
+            ),
+            1.0,
+            0.0,
+        ),
         "correlated": (lambda: correlated(m, 100), 1.0, 0.0),
         "raw_scales": (lambda: raw_scales(m, 100), 1.0, 0.0),
         "wide": (lambda: standardized(classification(*wide, n_informative=50)), 1.0, 0.0),
-        "sparse": (lambda: sparse_text(*((50_000, 10_000) if quick else (500_000, 100_000))),
-                   1.0, 0.0),
-        "20_classes": (lambda: standardized(classification(
-            m, 60, n_informative=30, n_classes=20, n_clusters_per_class=1)), 1.0, 0.0),
+        "sparse": (lambda: sparse_text(*sparse_shape), 1.0, 0.0),
+        "20_classes": (
+            lambda: standardized(
+                classification(m, 60, n_informative=30, n_classes=20, n_clusters_per_class=1)
+            ),
+            1.0,
+            0.0,
+        ),
         "easy_C0.01": (easy, 0.01, 0.0),
         "easy_C100": (easy, 100.0, 0.0),
         "easy_l1": (easy, 0.1, 1.0),
@@ -148,7 +159,6 @@ def problems(quick):
         "digits_raw": (bundled(load_digits, False), 1.0, 0.0),
         "digits_std": (bundled(load_digits, True), 1.0, 0.0),
     }
-
 
 
 def objective(X, y_idx, coef, intercept, C, l1_ratio):
@@ -161,8 +171,11 @@ def objective(X, y_idx, coef, intercept, C, l1_ratio):
         loss = np.logaddexp(0, z) - y_idx * z
     else:
         loss = logsumexp(Z, axis=1) - Z[np.arange(m), y_idx]
-    return (loss.mean() + (1 - l1_ratio) / (2 * C * m) * np.sum(coef**2)
-            + l1_ratio / (C * m) * np.sum(np.abs(coef)))
+    return (
+        loss.mean()
+        + (1 - l1_ratio) / (2 * C * m) * np.sum(coef**2)
+        + l1_ratio / (C * m) * np.sum(np.abs(coef))
+    )
 
 
 def reference(X, y, y_idx, C, l1_ratio):
@@ -181,7 +194,6 @@ def reference(X, y, y_idx, C, l1_ratio):
         clf.fit(X, y)
     seconds = time.perf_counter() - t
     return objective(X, y_idx, clf.coef_, clf.intercept_, C, l1_ratio), solver, seconds
-
 
 
 class Timestamps:
@@ -219,16 +231,23 @@ def run_gd(X, y, y_idx, C, l1_ratio, params, cap):
         wall = time.perf_counter() - t0
     curve = [float(v) for v in clf.loss_curve_]
     J = objective(X, y_idx, clf.coef_, clf.intercept_, C, l1_ratio)
-    return dict(kind="gd", times=[s - t0 for s in stamps.times], curve=curve,
-                J_final=J, wall=wall, curve_vs_J=abs(min(curve) - J) / J)
+    return dict(
+        kind="gd",
+        times=[s - t0 for s in stamps.times],
+        curve=curve,
+        J_final=J,
+        wall=wall,
+        curve_vs_J=abs(min(curve) - J) / J,
+    )
 
 
 def run_sklearn(X, y, y_idx, C, l1_ratio, solver, cap, target):
     """LogisticRegression fits with max_iter doubling until J <= target() or the cap."""
     fits, max_iter, start = [], 1, time.perf_counter()
     while True:
-        clf = LogisticRegression(solver=solver, C=C, l1_ratio=l1_ratio, tol=1e-12,
-                                 max_iter=max_iter)
+        clf = LogisticRegression(
+            solver=solver, C=C, l1_ratio=l1_ratio, tol=1e-12, max_iter=max_iter
+        )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             t = time.perf_counter()
@@ -240,8 +259,13 @@ def run_sklearn(X, y, y_idx, C, l1_ratio, solver, cap, target):
         if J <= target() or n_iter < max_iter or 2 * seconds > cap or max_iter >= MAX_DOUBLING:
             break  # reached, stopped by its own tol, or the next fit would pass the cap
         max_iter *= 2
-    return dict(kind="sklearn", fits=fits, J_final=min(f["J"] for f in fits),
-                wall=time.perf_counter() - start, stopped_by_tol=n_iter < max_iter)
+    return dict(
+        kind="sklearn",
+        fits=fits,
+        J_final=min(f["J"] for f in fits),
+        wall=time.perf_counter() - start,
+        stopped_by_tol=n_iter < max_iter,
+    )
 
 
 def solvers(X, l1_ratio):
@@ -249,8 +273,13 @@ def solvers(X, l1_ratio):
     gd = [("GD default", "gd", {}), ("GD solver=gd", "gd", dict(solver="gd"))]
     if HAS_PRECONDITIONER and l1_ratio == 0:
         gd += [(f"GD precond={p}", "gd", dict(preconditioner=p)) for p in ("diagonal", "whitening")]
-    sk = ["saga"] if l1_ratio > 0 else ["lbfgs", "saga"] if sp.issparse(X) else [
-        "lbfgs", "newton-cholesky", "saga"]
+    sk = (
+        ["saga"]
+        if l1_ratio > 0
+        else ["lbfgs", "saga"]
+        if sp.issparse(X)
+        else ["lbfgs", "newton-cholesky", "saga"]
+    )
     return gd + [(f"sklearn {s}", "sklearn", s) for s in sk]
 
 
@@ -279,9 +308,9 @@ def summarize(record, J_best):
     hit = [p for p in points if p[0] <= target]
     J, seconds, iterations = hit[0] if hit else points[-1]
     gap = (J if hit else min(p[0] for p in points)) / J_best - 1
-    return dict(seconds=seconds, iterations=iterations, reached=bool(hit), gap=gap,
-                note="" if hit else note)
-
+    return dict(
+        seconds=seconds, iterations=iterations, reached=bool(hit), gap=gap, note="" if hit else note
+    )
 
 
 def thread_settings(choice):
@@ -300,8 +329,7 @@ def run_problem(name, build, C, l1_ratio, settings, cap):
     y_idx = np.unique(y, return_inverse=True)[1]
     with threadpool_limits(1):  # the reference is not timed: spared oversubscription
         J_ref, ref_solver, ref_seconds = reference(X, y, y_idx, C, l1_ratio)
-    progress(f"{name}: {X.shape}, data + reference ({ref_solver}) "
-             f"{time.perf_counter() - t:.1f} s")
+    progress(f"{name}: {X.shape}, data + reference ({ref_solver}) {time.perf_counter() - t:.1f} s")
     J_best = [J_ref]
     runs = {}
     for setting, limits in settings.items():
@@ -313,8 +341,9 @@ def run_problem(name, build, C, l1_ratio, settings, cap):
                     if kind == "gd":
                         rec = run_gd(X, y, y_idx, C, l1_ratio, params, cap)
                     else:
-                        rec = run_sklearn(X, y, y_idx, C, l1_ratio, params, cap,
-                                          lambda: J_best[0] * (1 + REL_TOL))
+                        rec = run_sklearn(
+                            X, y, y_idx, C, l1_ratio, params, cap, lambda: J_best[0] * (1 + REL_TOL)
+                        )
                     J_best[0] = min(J_best[0], rec["J_final"])
                 except Exception as exc:  # e.g. a preconditioner that refuses sparse X
                     rec = dict(kind="error", error=f"{type(exc).__name__}: {exc}"[:80])
@@ -323,8 +352,13 @@ def run_problem(name, build, C, l1_ratio, settings, cap):
     dflt = default_fit(X, y, y_idx, C, l1_ratio)
     rows = []
     for (setting, label), rec in runs.items():
-        row = dict(problem=name, setting=setting, solver=label, threads=rec["threads"],
-                   wall=rec.get("wall"))
+        row = dict(
+            problem=name,
+            setting=setting,
+            solver=label,
+            threads=rec["threads"],
+            wall=rec.get("wall"),
+        )
         if rec["kind"] == "error":
             row.update(error=rec["error"])
         else:
@@ -335,16 +369,28 @@ def run_problem(name, build, C, l1_ratio, settings, cap):
             row["default_fit"] = dict(dflt, gap=dflt["J"] / J_best[0] - 1)
         rows.append(row)
     add_ratios(rows)
-    return dict(problem=name, shape=list(X.shape), sparse=sp.issparse(X), C=C, l1_ratio=l1_ratio,
-                J_best=J_best[0], reference=dict(solver=ref_solver, J=J_ref,
-                                                 seconds=ref_seconds), rows=rows)
+    return dict(
+        problem=name,
+        shape=list(X.shape),
+        sparse=sp.issparse(X),
+        C=C,
+        l1_ratio=l1_ratio,
+        J_best=J_best[0],
+        reference=dict(solver=ref_solver, J=J_ref, seconds=ref_seconds),
+        rows=rows,
+    )
 
 
 def add_ratios(rows):
     """Time relative to lbfgs (saga where lbfgs is not run) in the same thread setting."""
     for row in rows:
-        base = [r for r in rows if r["setting"] == row["setting"] and "error" not in r
-                and r["solver"] in ("sklearn lbfgs", "sklearn saga")]
+        base = [
+            r
+            for r in rows
+            if r["setting"] == row["setting"]
+            and "error" not in r
+            and r["solver"] in ("sklearn lbfgs", "sklearn saga")
+        ]
         base = sorted(base, key=lambda r: r["solver"] != "sklearn lbfgs")
         if base and "error" not in row:
             row["baseline"] = base[0]["solver"]
@@ -352,16 +398,19 @@ def add_ratios(rows):
             row["ratio_exact"] = row["reached"] and base[0]["reached"]
 
 
-
 def print_tables(results, settings):
     for setting in settings:
         any_row = next(r for p in results for r in p["rows"] if r["setting"] == setting)
         th = any_row["threads"]
         title = "1 thread" if setting == "1" else f"default ({os.cpu_count()} threads)"
-        log(f"\n{title}: effective BLAS {th['blas']}, OpenMP {th['openmp']}, "
-            f"sk_gdlogreg row blocks {th['sk_gdlogreg']}")
-        log(f"{'problem':18} {'solver':24} {'seconds':>8} {'iters':>6} {'vs lbfgs':>9}  "
-            f"{'reached (gap)':28} default fit (tol=1e-4)")
+        log(
+            f"\n{title}: effective BLAS {th['blas']}, OpenMP {th['openmp']}, "
+            f"sk_gdlogreg row blocks {th['sk_gdlogreg']}"
+        )
+        log(
+            f"{'problem':18} {'solver':24} {'seconds':>8} {'iters':>6} {'vs lbfgs':>9}  "
+            f"{'reached (gap)':28} default fit (tol=1e-4)"
+        )
         for p in results:
             for r in (r for r in p["rows"] if r["setting"] == setting):
                 if "error" in r:
@@ -373,13 +422,22 @@ def print_tables(results, settings):
                 if r["note"]:
                     reached += f", {r['note']}"
                 dflt = r.get("default_fit")
-                dflt = "" if dflt is None else (
-                    f"{'ConvergenceWarning' if dflt['warns'] else 'no warning'}, "
-                    f"{dflt['n_iter']} it, gap {dflt['gap']:.0e}")
-                log(f"{p['problem']:18} {r['solver']:24} {r['seconds']:8.3f} "
-                    f"{r['iterations']:6d} {ratio:>9}  {reached:28} {dflt}")
-        log("(vs lbfgs: time over lbfgs's in this setting, saga's for easy_l1; '>' the solver"
-            " did not reach the target within the cap; '*' lbfgs did not)")
+                dflt = (
+                    ""
+                    if dflt is None
+                    else (
+                        f"{'ConvergenceWarning' if dflt['warns'] else 'no warning'}, "
+                        f"{dflt['n_iter']} it, gap {dflt['gap']:.0e}"
+                    )
+                )
+                log(
+                    f"{p['problem']:18} {r['solver']:24} {r['seconds']:8.3f} "
+                    f"{r['iterations']:6d} {ratio:>9}  {reached:28} {dflt}"
+                )
+        log(
+            "(vs lbfgs: time over lbfgs's in this setting, saga's for easy_l1; '>' the solver"
+            " did not reach the target within the cap; '*' lbfgs did not)"
+        )
 
 
 def figure(results, path, setting):
@@ -396,9 +454,16 @@ def figure(results, path, setting):
         rows = [r for r in p["rows"] if r["setting"] == setting and "ratio" in r]
         for r in rows:
             x = i + (labels.index(r["solver"]) - len(labels) / 2 + 0.5) * width
-            ax.bar(x, r["ratio"], width, color=colors[r["solver"]],
-                   hatch=None if r["reached"] else "//", alpha=1 if r["reached"] else 0.5,
-                   edgecolor="k" if not r["reached"] else None, linewidth=0.5)
+            ax.bar(
+                x,
+                r["ratio"],
+                width,
+                color=colors[r["solver"]],
+                hatch=None if r["reached"] else "//",
+                alpha=1 if r["reached"] else 0.5,
+                edgecolor="k" if not r["reached"] else None,
+                linewidth=0.5,
+            )
             if not r["reached"]:
                 ax.plot(x, r["ratio"], "kx", ms=5)
     ax.set_yscale("log")
@@ -407,8 +472,12 @@ def figure(results, path, setting):
     ax.set_ylabel("time to J within 1e-6 / lbfgs's (saga's for L1)")
     title = "1 thread" if setting == "1" else "default threads"
     ax.set_title(f"Time to the optimum relative to lbfgs ({title}); hatched, x: not reached")
-    ax.legend(handles=[plt.Rectangle((0, 0), 1, 1, color=colors[s]) for s in labels],
-              labels=labels, fontsize=8, ncol=2)
+    ax.legend(
+        handles=[plt.Rectangle((0, 0), 1, 1, color=colors[s]) for s in labels],
+        labels=labels,
+        fontsize=8,
+        ncol=2,
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=100)
 
@@ -419,9 +488,12 @@ def main():
     parser.add_argument("--only", help="comma-separated problems, of: " + ", ".join(problems(True)))
     parser.add_argument("--threads", choices=("1", "default", "both"), default="both")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--cap", type=float, help="seconds per solver (default 60, quick 5)")
+    parser.add_argument("--sparse", help="rows x columns of the sparse problem, e.g. 200000x50000")
     args = parser.parse_args()
-    cap = 5.0 if args.quick else 60.0
-    todo = problems(args.quick)
+    cap = args.cap or (5.0 if args.quick else 60.0)
+    sparse_shape = tuple(int(n) for n in args.sparse.split("x")) if args.sparse else None
+    todo = problems(args.quick, sparse_shape)
     if args.only:
         names = args.only.split(",")
         unknown = set(names) - set(todo)
@@ -430,33 +502,58 @@ def main():
         todo = {n: todo[n] for n in names}
     settings = thread_settings(args.threads)
     start, load_start = time.perf_counter(), os.getloadavg()
-    results = [run_problem(name, build, C, l1, settings, cap)
-               for name, (build, C, l1) in todo.items()]
-    log(f"Time to J within {REL_TOL:g} (relative) of the best J found, "
+    results = [
+        run_problem(name, build, C, l1, settings, cap) for name, (build, C, l1) in todo.items()
+    ]
+    log(
+        f"Time to J within {REL_TOL:g} (relative) of the best J found, "
         f"{'quick' if args.quick else 'full'} run, cap {cap:g} s per solver, "
-        f"os.cpu_count() = {os.cpu_count()}, preconditioner parameter: {HAS_PRECONDITIONER}")
+        f"os.cpu_count() = {os.cpu_count()}, preconditioner parameter: {HAS_PRECONDITIONER}"
+    )
     for p in results:
         ref = p["reference"]
-        log(f"  {p['problem']:18} {str(tuple(p['shape'])):>16} C={p['C']:g} "
+        log(
+            f"  {p['problem']:18} {str(tuple(p['shape'])):>16} C={p['C']:g} "
             f"l1_ratio={p['l1_ratio']:g}  J* = {p['J_best']:.10g} (reference {ref['solver']}"
-            f" {ref['J'] / p['J_best'] - 1:+.1e}, {ref['seconds']:.2f} s)")
+            f" {ref['J'] / p['J_best'] - 1:+.1e}, {ref['seconds']:.2f} s)"
+        )
     print_tables(results, settings)
     check = max((r.get("curve_vs_J", 0) for p in results for r in p["rows"]), default=0)
-    log(f"\nGD runs that reached the target: loss_curve_'s minimum against this script's J"
-        f" of the final coef_, largest relative difference {check:.1e}")
-    log(f"Load average (1, 5, 15 min) at start {load_start}, at end {os.getloadavg()}: "
-        "threads beyond the free cores make BLAS and the row blocks wait on each other")
+    log(
+        f"\nGD runs that reached the target: loss_curve_'s minimum against this script's J"
+        f" of the final coef_, largest relative difference {check:.1e}"
+    )
+    log(
+        f"Load average (1, 5, 15 min) at start {load_start}, at end {os.getloadavg()}: "
+        "threads beyond the free cores make BLAS and the row blocks wait on each other"
+    )
     total = time.perf_counter() - start
     log(f"Total run time {total:.0f} s")
-    machine = dict(platform=platform.platform(), processor=platform.processor(),
-                   python=platform.python_version(), numpy=np.__version__,
-                   cpu_count=os.cpu_count())
+    machine = dict(
+        platform=platform.platform(),
+        processor=platform.processor(),
+        python=platform.python_version(),
+        numpy=np.__version__,
+        cpu_count=os.cpu_count(),
+    )
     args.out.mkdir(parents=True, exist_ok=True)
     stem = args.out / "bench_conditioning"
-    stem.with_suffix(".json").write_text(json.dumps(dict(
-        machine=machine, load_average_start=load_start, load_average_end=os.getloadavg(),
-        quick=args.quick, cap_s=cap, rel_tol=REL_TOL, seconds=total,
-        has_preconditioner=HAS_PRECONDITIONER, problems=results), indent=1))
+    stem.with_suffix(".json").write_text(
+        json.dumps(
+            dict(
+                machine=machine,
+                load_average_start=load_start,
+                load_average_end=os.getloadavg(),
+                quick=args.quick,
+                cap_s=cap,
+                rel_tol=REL_TOL,
+                seconds=total,
+                has_preconditioner=HAS_PRECONDITIONER,
+                problems=results,
+            ),
+            indent=1,
+        )
+    )
     figure(results, stem.with_suffix(".png"), "1" if "1" in settings else "default")
     stem.with_suffix(".txt").write_text("\n".join(LINES) + "\n")
     print(f"\nwrote {stem}.json, .txt and .png")
