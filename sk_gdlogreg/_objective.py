@@ -147,10 +147,9 @@ def curvature_gram(X, sw, coef, fit_intercept, max_rows, floor=0.0):
     c = np.where(c > 0, c, 1.0)
     Hn = np.zeros((c.shape[0], c.shape[0]))
     for rows in blocks:
-        Xn = np.asarray(Xs[rows], np.float64)
+        Xn = Xs[rows] / c[:n_features]  # a new float64 array: X itself is never written
         if fit_intercept:
             Xn = np.hstack([Xn, np.ones((Xn.shape[0], 1))])
-        Xn /= c
         Hn += (Xn * omega[rows, None]).T @ Xn
     return Hn, c
 

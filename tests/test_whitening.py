@@ -110,3 +110,15 @@ def test_constant_learning_rate_ignores_the_preconditioner():
         for p in ("diagonal", "whitening")
     ]
     np.testing.assert_array_equal(fits[0].coef_, fits[1].coef_)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_whitening_never_writes_into_X(fit_intercept, dtype):
+    """The curvature matrix is computed on scaled copies of blocks of rows, never in X."""
+    X, y = correlated(3000, 8)
+    X = X.astype(dtype)
+    before = X.copy()
+    clf = GDLogisticRegression(preconditioner="whitening", fit_intercept=fit_intercept, tol=1e-8)
+    clf.fit(X, y)
+    np.testing.assert_array_equal(X, before)
