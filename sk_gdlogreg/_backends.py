@@ -120,7 +120,13 @@ def _times_class_weights(s, y_idx, classes, class_weight, xp, device):
         return s, s_max
     w_max = float(weights.max())
     weights = xp.asarray(weights / w_max, dtype=s.dtype, device=device)
-    return s * xp.take(weights, y_idx), s_max * w_max
+    s = s * xp.take(weights, y_idx)
+    # the products' unit too: 'balanced' can make every product tiny (a class
+    # whose weights are tiny gets a huge class weight, the others a tiny one)
+    p_max = float(xp.max(s)) if s.shape[0] else 0.0
+    if p_max > 0:
+        s = s / p_max
+    return s, s_max * w_max * (p_max if p_max > 0 else 1.0)
 
 
 def _column_sizes(X, xp, acc, block_rows):

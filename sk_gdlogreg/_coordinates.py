@@ -9,6 +9,20 @@ fit from the weighted column means and standard deviations of X.
 
 import numpy as np
 
+# Automatic steps run WHITEN_EVERY iterations at a time; after each run that has
+# not converged, the coordinates are whitened anew with the curvature at the
+# current point, estimated on at most WHITEN_SAMPLE_ROWS rows (or 10 per feature).
+# Measured (iterations to tol=1e-6; 5 against 10 and 20): fewer on 7 of 8
+# problems (easy 9/14/22, correlated 12/17/27, breast cancer raw 18/32/34).
+WHITEN_EVERY = 5
+WHITEN_SAMPLE_ROWS = 20_000
+# The curvature of an example's loss is floored at 1% of its largest value: on
+# separated data the Hessian at the current point is nearly singular, and
+# whitening by it alone made the accelerated steps overshoot (measured: J rose
+# to 1e82 on the breast-cancer data with C=inf). The floor cost a few
+# iterations elsewhere (breast cancer 22 -> 28, digits 201 -> 301).
+CURVATURE_FLOOR = 0.01
+
 
 class Standardization:
     """The change of coordinates theta = A v to centred, rescaled features.
@@ -186,3 +200,34 @@ def whitening_pays(n_samples, n_features, sample_rows):
     """
     p = n_features + 1
     return sample_rows * p <= 250 * n_samples and n_samples >= 2 * p
+
+
+def whitening(objective, l1, preconditioner, auto_steps):
+    """``recondition(theta) -> Whitening`` at the curvature there, or None where not used.
+
+    Used with automatic steps and no L1 term, on dense NumPy data; with
+    ``preconditioner="auto"`` only where the curvature matrix is cheap next to a
+    pass (``whitening_pays``); the solvers call it every ``WHITEN_EVERY``
+    iterations that have not converged, so easy problems never pay for it.
+    """
+    if not auto_steps or preconditioner == "diagonal":
+        return None
+    rows = getattr(objective.data, "dense_rows", lambda: None)()
+    if rows is None or l1:
+        if preconditioner == "whitening":
+            raise ValueError(
+                "preconditioner='whitening' needs dense NumPy X and no L1 penalty "
+                f"(l1_ratio=0), got an L1 strength of {l1:.3g} and data of type "
+                f"{type(objective.data).__name__}: use preconditioner='auto' or 'diagonal'."
+            )
+        return None
+    m = rows[0].shape[0]
+    sample_rows = min(m, max(WHITEN_SAMPLE_ROWS, 10 * objective.n_features))
+    if preconditioner == "auto" and not whitening_pays(m, objective.n_features, sample_rows):
+        return None
+
+    def recondition(theta):
+        curvature = objective.curvature(theta, sample_rows, floor=CURVATURE_FLOOR)
+        return Whitening(curvature, objective.fit_intercept)
+
+    return recondition

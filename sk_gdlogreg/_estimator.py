@@ -12,25 +12,11 @@ from sklearn.utils._array_api import check_same_namespace, get_namespace, move_t
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from . import _backends, _penalty
-from ._coordinates import Whitening, solver_coordinates, whitening_pays
+from ._coordinates import WHITEN_EVERY, solver_coordinates, whitening
 from ._data import FitSettings
 from ._objective import Objective, log_softmax, sigmoid, softplus
 from ._report import IterationHooks, stop_reason, warn_about
 from ._solvers import SOLVERS, Problem, solve
-
-# Automatic steps run WHITEN_EVERY iterations at a time; after each run that has
-# not converged, the coordinates are whitened anew with the curvature at the
-# current point, estimated on at most WHITEN_SAMPLE_ROWS rows (or 10 per feature).
-# Measured (iterations to tol=1e-6; 5 against 10 and 20): fewer on 7 of 8
-# problems (easy 9/14/22, correlated 12/17/27, breast cancer raw 18/32/34).
-WHITEN_EVERY = 5
-WHITEN_SAMPLE_ROWS = 20_000
-# The curvature of an example's loss is floored at 1% of its largest value: on
-# separated data the Hessian at the current point is nearly singular, and
-# whitening by it alone made the accelerated steps overshoot (measured: J rose
-# to 1e82 on the breast-cancer data with C=inf). The floor cost a few
-# iterations elsewhere (breast cancer 22 -> 28, digits 201 -> 301).
-CURVATURE_FLOOR = 0.01
 
 
 def _is_fitted_attribute(name):
@@ -244,15 +230,15 @@ class GDLogisticRegression(CallbackSupportMixin, LinearClassifierMixin, BaseEsti
             del self.feature_names_in_
         l1, l2 = _penalty.strengths(self.C, self.l1_ratio, data.weight_sum, data.weight_scale)
         objective = Objective(data.data, l2)
-        xp = objective.xp
+        auto_steps = self.learning_rate == "auto"
         tol_coords, coords, step0 = solver_coordinates(
             data.mean,
             data.std,
             l2,
             objective.n_outputs,
             self.fit_intercept,
-            auto_steps=self.learning_rate == "auto",
-            xp=xp,
+            auto_steps=auto_steps,
+            xp=objective.xp,
             dtype=objective.dtype,
         )
         problem = Problem(objective, l1, coords, tol_coords)
@@ -266,15 +252,15 @@ class GDLogisticRegression(CallbackSupportMixin, LinearClassifierMixin, BaseEsti
             iteration_ctx = (callback_ctx, callback_kwargs, (data.xp, data.device))
         else:
             iteration_ctx = None
-        recondition = self._whitening(objective, l1, tol_coords)
+        recondition = whitening(objective, l1, self.preconditioner, auto_steps)
         if recondition is not None and self.preconditioner == "whitening":
-            problem, step0 = recondition(theta0), 1.0
+            problem, step0 = problem.with_coords(recondition(theta0)), 1.0
         hooks = self._hooks(iteration_ctx)
         result = solve(
             SOLVERS[self._solver()],
             problem,
             theta0,
-            learning_rate=None if self.learning_rate == "auto" else float(self.learning_rate),
+            learning_rate=None if auto_steps else float(self.learning_rate),
             max_iter=self.max_iter,
             tol=self.tol,
             step0=step0,
@@ -299,39 +285,6 @@ class GDLogisticRegression(CallbackSupportMixin, LinearClassifierMixin, BaseEsti
         self.loss_curve_ = result.loss_curve
         callback_ctx.call_on_fit_task_end(**callback_kwargs, reconstruction_attributes={})
         return self
-
-    def _whitening(self, objective, l1, tol_coords):
-        """``recondition(theta) -> Problem`` in whitened coordinates, or None where not used.
-
-        Used with automatic steps and no L1 term, on dense NumPy data; with
-        ``preconditioner="auto"`` only where the curvature matrix is cheap next
-        to a pass (``whitening_pays``), and only once ``WHITEN_EVERY`` iterations
-        in the diagonal coordinates have not converged: easy problems never pay
-        for it.
-        """
-        if self.learning_rate != "auto" or self.preconditioner == "diagonal":
-            return None
-        rows = getattr(objective.data, "dense_rows", lambda: None)()
-        if rows is None or l1:
-            if self.preconditioner == "whitening":
-                raise ValueError(
-                    "preconditioner='whitening' needs dense NumPy X and no L1 penalty "
-                    f"(l1_ratio=0), got l1_ratio={self.l1_ratio} and X of type "
-                    f"{type(objective.data).__name__}: use preconditioner='auto' or 'diagonal'."
-                )
-            return None
-        m = rows[0].shape[0]
-        sample_rows = min(m, max(WHITEN_SAMPLE_ROWS, 10 * objective.n_features))
-        if self.preconditioner == "auto" and not whitening_pays(
-            m, objective.n_features, sample_rows
-        ):
-            return None
-
-        def recondition(theta):
-            H = objective.curvature(theta, sample_rows, floor=CURVATURE_FLOOR)
-            return Problem(objective, 0.0, Whitening(H, self.fit_intercept), tol_coords)
-
-        return recondition
 
     def _start(self, objective):
         """The first iterate: zeros, or the previous model under warm_start.

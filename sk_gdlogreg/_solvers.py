@@ -70,12 +70,16 @@ class Problem:
     """
 
     def __init__(self, objective, l1, coords, tol_coords):
-        self.objective = objective
+        self.objective, self.l1 = objective, l1
         self.coords, self.tol_coords = coords, tol_coords
         self.xp = objective.xp
         self.penalty = self._l1_in(coords, l1)
         self.tol_penalty = self._l1_in(tol_coords, l1)
         self.eps = float(self.xp.finfo(objective.dtype).eps)
+
+    def with_coords(self, coords):
+        """The same problem, the solver moving in other coordinates."""
+        return Problem(self.objective, self.l1, coords, self.tol_coords)
 
     def _l1_in(self, coords, l1):
         xp = self.xp
@@ -382,8 +386,8 @@ def solve(
 
     Without ``recondition``, one run. With it, the solver runs ``every``
     iterations at a time; after each run that has not finished,
-    ``recondition(theta)`` gives a new ``Problem`` (new coordinates, from the
-    curvature at the current point) or None to go on as before, and the solver
+    ``recondition(theta)`` gives new coordinates (from the curvature at the
+    current point) or None to go on as before, and the solver
     starts again from where it was. The loss curve, the iteration count and
     the callback's iteration numbers run on across the runs. Runs that change
     neither F nor the coefficients beyond rounding error count towards the
@@ -422,8 +426,8 @@ def solve(
             total.stopped = "no progress"
         if total.stopped or res.converged or total.n_iter >= max_iter or recondition is None:
             break
-        problem_new = recondition(theta)
-        if problem_new is not None:
-            problem, step0 = problem_new, 1.0
+        coords = recondition(theta)
+        if coords is not None:
+            problem, step0 = problem.with_coords(coords), 1.0
     total.coef = theta
     return total

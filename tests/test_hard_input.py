@@ -229,3 +229,17 @@ def test_verbose_output_is_sparse_and_says_why_it_stopped(capsys):
 
     GD(verbose=1).fit(X, y)
     assert capsys.readouterr().out.splitlines()[-1].startswith("converged at iteration")
+
+
+def test_balanced_weights_of_very_different_units_keep_float32_weights():
+    """Found by the long Hypothesis run: with class_weight='balanced', a class whose sample
+    weights are 1e-300 and one at 1e-10 got products that all rounded to 0 in float32 (and a
+    0/0 in the statistics); the products are now rescaled, and float32 fits as float64 does."""
+    Xf = np.linspace(-1, 1, 12, dtype=np.float32)[:, None]
+    yb = np.array([0, 1, 1, 0, 1, 1, 1, 0, 0, 1, 0, 1])
+    w = np.array([0.0] * 10 + [1e-300, 1e-10])
+    params = dict(C=1e-4, fit_intercept=False, class_weight="balanced", max_iter=1, tol=0)
+    with strict():
+        fits = [GD(**params).fit(Xf.astype(dt), yb, sample_weight=w) for dt in (np.float32, float)]
+    assert np.all(np.isfinite(fits[0].coef_))
+    np.testing.assert_allclose(fits[0].coef_, fits[1].coef_, rtol=1e-4, atol=1e-12)
