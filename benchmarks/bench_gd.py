@@ -32,6 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+from bench_conditioning import Timestamps  # the per-iteration clock (run from benchmarks/)
 from scipy.special import expit
 from sklearn.datasets import load_breast_cancer, load_digits, make_classification
 from sklearn.exceptions import ConvergenceWarning
@@ -133,23 +134,6 @@ def per_iteration(m, d, repeat):
 
 
 # 2. Time to the optimum ----------------------------------------------------
-
-
-class Timestamps:
-    """A scikit-learn callback recording when each iteration ends."""
-
-    def setup(self, estimator, context):
-        self.times = []
-
-    def on_fit_task_begin(self, estimator, context):
-        pass
-
-    def on_fit_task_end(self, estimator, context):
-        if context.task_name == "iteration":
-            self.times.append(time.perf_counter())
-
-    def teardown(self, estimator, context):
-        pass
 
 
 def objective(X, y, coef, intercept, C):

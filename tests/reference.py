@@ -57,3 +57,21 @@ def data_term(X, y_idx, sw, coef, fit_intercept):
     dZ = softmax(Z, axis=1)
     dZ[np.arange(m), y_idx] -= 1
     return J, (sw[:, None] * dZ).T @ Xa
+
+
+def check_change_of_coordinates(objective, coords, theta, rng, rtol):
+    """``coords`` is a change of variables theta = A v for ``objective``: the maps round-trip
+    (to ``rtol``), and the gradient in v is A^T g, checked against finite differences of
+    J(to_raw(v)) along a random direction."""
+    v = coords.from_raw(theta)
+    np.testing.assert_allclose(coords.to_raw(v), theta, rtol=rtol)
+    _, g = objective.loss_grad(theta)
+    gv = coords.grad_from_raw(g)
+    np.testing.assert_allclose(coords.grad_to_raw(gv), g, rtol=rtol, atol=100 * rtol * 1e-3)
+    direction = rng.normal(size=v.shape)
+    eps = 1e-6
+    fd = (
+        objective.loss_grad(coords.to_raw(v + eps * direction))[0]
+        - objective.loss_grad(coords.to_raw(v - eps * direction))[0]
+    ) / (2 * eps)
+    assert abs(np.vdot(gv, direction) - fd) <= 1e-6 * abs(fd)

@@ -184,20 +184,7 @@ def test_standardization_round_trips_and_maps_gradients():
     obj = objective(X, y, s, 3, l2=0.1)
     mean, std = weighted_mean_std(X, s / s.sum())
     coords = Standardization(mean, std, True)
-    theta = rng.normal(size=obj.coef_shape)
-    v = coords.from_raw(theta)
-    np.testing.assert_allclose(coords.to_raw(v), theta, rtol=1e-12)
-    J, g = obj.loss_grad(theta)
-    gv = coords.grad_from_raw(g)
-    np.testing.assert_allclose(coords.grad_to_raw(gv), g, rtol=1e-12, atol=1e-15)
-    # directional derivative in v equals the finite difference of J(to_raw(v))
-    direction = rng.normal(size=v.shape)
-    eps = 1e-6
-    fd = (
-        obj.loss_grad(coords.to_raw(v + eps * direction))[0]
-        - obj.loss_grad(coords.to_raw(v - eps * direction))[0]
-    ) / (2 * eps)
-    assert np.vdot(gv, direction) == pytest.approx(fd, rel=1e-6)
+    reference.check_change_of_coordinates(obj, coords, rng.normal(size=obj.coef_shape), rng, 1e-12)
 
 
 def test_weighted_mean_std_against_numpy():

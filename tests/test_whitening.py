@@ -31,18 +31,7 @@ def test_whitening_round_trips_and_maps_gradients(K):
     obj = Objective(InMemoryData(X, y, np.ones(300), 2 if K == 1 else K, True), 0.01)
     theta = rng.normal(size=obj.coef_shape)
     coords = Whitening(obj.curvature(theta, 1000), True)
-    v = coords.from_raw(theta)
-    np.testing.assert_allclose(coords.to_raw(v), theta, rtol=1e-10)
-    J, g = obj.loss_grad(theta)
-    gv = coords.grad_from_raw(g)
-    np.testing.assert_allclose(coords.grad_to_raw(gv), g, rtol=1e-10, atol=1e-14)
-    direction = rng.normal(size=v.shape)
-    eps = 1e-6
-    fd = (
-        obj.loss_grad(coords.to_raw(v + eps * direction))[0]
-        - obj.loss_grad(coords.to_raw(v - eps * direction))[0]
-    ) / (2 * eps)
-    assert np.vdot(gv, direction) == pytest.approx(fd, rel=1e-6)
+    reference.check_change_of_coordinates(obj, coords, theta, rng, 1e-10)
 
 
 def test_curvature_is_the_hessian_for_two_classes():
