@@ -19,7 +19,15 @@ def _positive_part(r, xp):
 class L1Penalty:
     def __init__(self, strength, weights, xp=np):
         self.strength = strength
-        self.thresholds = strength * weights
+        # A threshold beyond the float range (a huge strength on a feature in tiny
+        # units) is the largest float: the prox still sets that coefficient to 0,
+        # and value() of a zero coefficient stays 0 rather than 0 * inf.
+        with np.errstate(over="ignore"):
+            thresholds = strength * weights
+        if strength:
+            top = xp.finfo(thresholds.dtype).max
+            thresholds = xp.where(thresholds < top, thresholds, xp.zeros_like(thresholds) + top)
+        self.thresholds = thresholds
         self.xp = xp
 
     def value(self, v):

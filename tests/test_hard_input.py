@@ -243,3 +243,13 @@ def test_balanced_weights_of_very_different_units_keep_float32_weights():
         fits = [GD(**params).fit(Xf.astype(dt), yb, sample_weight=w) for dt in (np.float32, float)]
     assert np.all(np.isfinite(fits[0].coef_))
     np.testing.assert_allclose(fits[0].coef_, fits[1].coef_, rtol=1e-4, atol=1e-12)
+
+
+def test_an_l1_strength_beyond_the_float_range_is_clipped_without_warning():
+    """Found by the long Hypothesis run: C=1e-4 with sample weights of 1e-320 and 1e-300
+    made the L1 thresholds overflow (a RuntimeWarning); every coefficient is then 0."""
+    Xs = np.array([[0.12573022], [-0.13210486]])
+    params = dict(C=1e-4, l1_ratio=0.5, fit_intercept=False, max_iter=1, tol=0)
+    with strict():
+        clf = GD(**params).fit(Xs, [0, 1], sample_weight=[1e-320, 1e-300])
+    assert np.all(clf.coef_ == 0)
