@@ -4,7 +4,9 @@ A change of coordinates ``theta = A v`` leaves the objective's minimum where it
 is but changes the path gradient descent takes to it: a gradient step in v is a
 preconditioned step in theta. ``Standardization`` is the diagonal one, to
 centred, rescaled features; ``solver_coordinates`` picks the coordinates of a
-fit from the weighted column means and standard deviations of X.
+fit from the weighted column means and standard deviations of X. ``Whitening``
+decorrelates them too, by the curvature of J; ``whitening`` decides where it
+is used and gives the function that renews it as a fit goes.
 """
 
 import numpy as np
