@@ -125,6 +125,9 @@ class Result:
     stopped: str | None = None
     # the iteration at which J or the update overflowed, if one did
     diverged_at: int | None = None
+    # the last point at which F was evaluated and finite (the final update of a
+    # run that did not converge was never evaluated)
+    finite: object = None
 
 
 # Iterations in a row in which neither F nor the coefficients changed by more
@@ -221,7 +224,7 @@ def gradient_descent(problem, coef, *, learning_rate, max_iter, tol, step0=1.0, 
                 coef = res.coef
                 it.end(k, coef)
                 break
-            res.coef = coef  # the last point with a finite F
+            res.coef = res.finite = coef  # the last point with a finite F
             stop = it.record(k, F, coef, grad, step)
             if not stop:
                 new, stop = _gd_update(problem, it, k, F, coef, J, grad, step, learning_rate)
@@ -314,7 +317,7 @@ def nesterov(problem, coef, *, learning_rate, max_iter, tol, step0=1.0, callback
                 coef = finite
                 it.end(k, coef)
                 break
-            finite = ahead
+            finite = res.finite = ahead
             if it.record(k, F, ahead, grad, step):
                 coef = ahead
                 it.end(k, coef)
@@ -429,5 +432,14 @@ def solve(
         coords = recondition(theta)
         if coords is not None:
             problem, step0 = problem.with_coords(coords), 1.0
+    if learning_rate is not None and not (total.converged or total.stopped):
+        # A constant step's last update was never evaluated: if J overflows there
+        # (a step too large for the data's scale), keep the last point where it
+        # did not. One pass per fit; automatic steps evaluate their last update.
+        with np.errstate(over="ignore", invalid="ignore"):
+            J = problem.objective.loss_grad(theta)[0]
+        if not math.isfinite(J):
+            theta = problem.coords.to_raw(res.finite)
+            total.stopped, total.diverged_at = "diverged", total.n_iter - 1
     total.coef = theta
     return total

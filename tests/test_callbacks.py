@@ -116,7 +116,8 @@ class Recorder:
 
 
 def test_begin_and_end_bracket_each_iteration(iris):
-    """begin before the iteration's pass, end after its update: the passes lie between."""
+    """begin before the iteration's pass, end after its update: the passes lie between; a
+    constant step's last update is evaluated once after the iterations."""
     X, y = iris
     rec = Recorder()
     clf = GDLogisticRegression(solver="gd", learning_rate=0.5, tol=0, max_iter=3)
@@ -138,7 +139,8 @@ def test_begin_and_end_bracket_each_iteration(iris):
             clf.fit(X, y)
     finally:
         objective.Objective.loss_grad = real_loss_grad
-    assert rec.events == ["begin", "pass", "end"] * 3
+    # and after the last iteration, one pass that checks the last constant-step update
+    assert rec.events == ["begin", "pass", "end"] * 3 + ["pass"]
 
 
 def test_progress_bar_in_a_pipeline(iris, capsys):

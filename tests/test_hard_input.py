@@ -253,3 +253,14 @@ def test_an_l1_strength_beyond_the_float_range_is_clipped_without_warning():
     with strict():
         clf = GD(**params).fit(Xs, [0, 1], sample_weight=[1e-320, 1e-300])
     assert np.all(clf.coef_ == 0)
+
+
+def test_a_last_update_that_overflows_is_not_returned():
+    """Found by the long Hypothesis run: a constant step whose final update (never evaluated
+    by the iterations) makes J overflow on features of 1e156 returned scores of inf - inf;
+    the fit now keeps the last point where J was finite, and says it overflowed."""
+    Xb = np.array([[0.126, -1.32e156, 0.64, 1.05e156], [-0.536, 3.62e156, 1.30, 9.47e156]])
+    params = dict(learning_rate=0.001, C=1e-4, fit_intercept=False, max_iter=1, tol=0)
+    with strict(), pytest.warns(ConvergenceWarning, match="overflow"):
+        clf = GD(**params).fit(Xb, [0, 1])
+    assert np.all(np.isfinite(clf.predict_proba(Xb)))
