@@ -196,7 +196,9 @@ class Objective:
             X, sw, np.asarray(coef, np.float64), self.fit_intercept, max_rows, floor
         )
         idx = np.arange(self.n_features)
-        Hn[idx, idx] += (self.l2**0.5 / c[idx]) ** 2  # l2 / c^2, c^2 may overflow
+        with np.errstate(over="ignore"):  # l2 / c^2: c^2 may underflow, the ratio overflow
+            ridge = (self.l2**0.5 / c[idx]) ** 2
+        Hn[idx, idx] += np.minimum(ridge, np.finfo(np.float64).max)
         return Hn, c
 
 

@@ -264,3 +264,13 @@ def test_a_last_update_that_overflows_is_not_returned():
     with strict(), pytest.warns(ConvergenceWarning, match="overflow"):
         clf = GD(**params).fit(Xb, [0, 1])
     assert np.all(np.isfinite(clf.predict_proba(Xb)))
+
+
+def test_whitening_with_a_penalty_beyond_the_float_range_is_finite():
+    """Found by the long Hypothesis run (2,000 inputs): features of 1e-154 with C=1e-4 made the
+    L2 share of the curvature matrix, l2 / scale^2, overflow when whitening came in."""
+    Xt = np.array([[1.257e-154], [-1.321e-154], [6.404e-154], [1.049e-154]])
+    params = dict(C=1e-4, fit_intercept=False, max_iter=6, tol=0)
+    with strict():
+        clf = GD(**params).fit(Xt, [0, 1, 1, 1])
+    assert np.all(np.isfinite(clf.coef_)) and np.all(np.isfinite(clf.predict_proba(Xt)))
