@@ -384,7 +384,6 @@ def solve(
     callback=None,
     recondition=None,
     every=None,
-    whitened_solver=None,
 ):
     """Run ``solver`` from raw coefficients ``theta``, changing coordinates as it goes.
 
@@ -393,8 +392,7 @@ def solve(
     ``recondition(theta)`` gives new coordinates (from the curvature at the
     current point) or None to go on as before, and the solver
     starts again from where it was. The loss curve, the iteration count and
-    the callback's iteration numbers run on across the runs; once the coordinates
-    changed, ``whitened_solver`` (if given) takes over from ``solver``. Runs that change
+    the callback's iteration numbers run on across the runs. Runs that change
     neither F nor the coefficients beyond rounding error count towards the
     no-progress stop as a single run's iterations do.
     """
@@ -434,7 +432,6 @@ def solve(
         coords = recondition(theta)
         if coords is not None:
             problem, step0 = problem.with_coords(coords), 1.0
-            solver = whitened_solver or solver
     if learning_rate is not None and not (total.converged or total.stopped):
         # A constant step's last update was never evaluated: if J overflows there
         # (a step too large for the data's scale), keep the last point where it
