@@ -214,7 +214,7 @@ def whitening(objective, l1, preconditioner, auto_steps):
     """
     if not auto_steps or preconditioner == "diagonal":
         return None
-    rows = getattr(objective.data, "dense_rows", lambda: None)()
+    rows = objective.data.dense_rows()
     if rows is None or l1:
         if preconditioner == "whitening":
             raise ValueError(

@@ -74,6 +74,15 @@ def targets(y, n_classes, dtype, xp=np):
     return xp.astype(y[:, None] == xp.arange(n_classes, device=y.device), dtype)
 
 
+def logits(X, coef, fit_intercept):
+    """The forward pass: ``z = X W^T + b``, one row of K logits per example."""
+    n_features = X.shape[1]
+    z = X @ coef[:, :n_features].T
+    if fit_intercept:
+        z = z + coef[:, n_features]
+    return z
+
+
 def data_term(X, Y, sw, coef, fit_intercept, xp=np):
     """J = sum_i sw_i L_i (no penalty) and its gradient with respect to ``coef``.
 
@@ -81,11 +90,7 @@ def data_term(X, Y, sw, coef, fit_intercept, xp=np):
     Returns J as a Python float (the one number that crosses to the host) and
     the gradient, shaped like ``coef``, on X's device.
     """
-    n_features = X.shape[1]
-    # forward pass
-    z = X @ coef[:, :n_features].T
-    if fit_intercept:
-        z = z + coef[:, n_features]
+    z = logits(X, coef, fit_intercept)  # forward pass
     if coef.shape[0] == 1:
         # With q = 1 - 2y = +-1: L = softplus(q z) and a - y = q sigmoid(q z).
         # Every term is then a sum of non-negative parts, accurate relative to
@@ -127,9 +132,7 @@ def curvature_gram(X, sw, coef, fit_intercept, max_rows, floor=0.0):
     stride = max(1, -(-m // max_rows))
     Xs, sws = X[::stride], sw[::stride] * (np.sum(sw) / np.sum(sw[::stride]))
     with np.errstate(over="ignore", invalid="ignore"):  # huge logits: a is exactly 0 or 1
-        z = Xs @ coef[:, :n_features].T.astype(Xs.dtype)  # no float64 copy of float32 X
-        if fit_intercept:
-            z = z + coef[:, n_features]
+        z = logits(Xs, coef.astype(Xs.dtype), fit_intercept)  # no float64 copy of float32 X
         if coef.shape[0] == 1:
             a = sigmoid(z[:, 0])
             curvature = a * (1 - a)
@@ -188,7 +191,7 @@ class Objective:
         Available for dense NumPy data (``data.dense_rows()``): see
         ``curvature_gram``; the L2 term adds ``l2`` on the feature diagonal of H.
         """
-        rows = getattr(self.data, "dense_rows", lambda: None)()
+        rows = self.data.dense_rows()
         if rows is None:
             return None
         X, sw = rows
@@ -212,6 +215,11 @@ class Data:
         self.dtype = X.dtype
         self.xp = xp
         self.device = "cpu" if xp is np else X.device
+
+    def dense_rows(self):
+        """(X, normalized weights) where X is a dense NumPy array in memory, else None:
+        what the curvature matrix of whitened coordinates needs."""
+        return None
 
 
 class InMemoryData(Data):
