@@ -128,6 +128,9 @@ class Result:
     # the last point at which F was evaluated and finite (the final update of a
     # run that did not converge was never evaluated)
     finite: object = None
+    # the automatic step of the last update (a later run in the same kind of
+    # coordinates starts from it)
+    step: float = math.nan
 
 
 # Iterations in a row in which neither F nor the coefficients changed by more
@@ -235,7 +238,7 @@ def gradient_descent(problem, coef, *, learning_rate, max_iter, tol, step0=1.0, 
                     coef = new
             if it.end(k, coef) or stop:
                 break
-    res.coef = coef
+    res.coef, res.step = coef, step
     return res
 
 
@@ -352,7 +355,7 @@ def nesterov(problem, coef, *, learning_rate, max_iter, tol, step0=1.0, callback
             coef, ahead, t = new, ahead_next, t_new
             if it.end(k, coef) or stop:
                 break
-    res.coef = coef
+    res.coef, res.step = coef, step
     return res
 
 
@@ -391,8 +394,10 @@ def solve(
     iterations at a time; after each run that has not finished,
     ``recondition(theta)`` gives new coordinates (from the curvature at the
     current point) or None to go on as before, and the solver
-    starts again from where it was. The loss curve, the iteration count and
-    the callback's iteration numbers run on across the runs. Runs that change
+    starts again from where it was: at step 1 in new coordinates, at the last
+    step if shorter in renewed ones of the same kind. The loss curve, the
+    iteration count and the callback's iteration numbers run on across the
+    runs. Runs that change
     neither F nor the coefficients beyond rounding error count towards the
     no-progress stop as a single run's iterations do.
     """
@@ -431,7 +436,13 @@ def solve(
             break
         coords = recondition(theta)
         if coords is not None:
-            problem, step0 = problem.with_coords(coords), 1.0
+            # In whitened coordinates the natural step is 1 (the curvature is about
+            # the identity). A renewed matrix keeps a shorter step the last run
+            # learned: where the estimate falls short of the curvature (the
+            # softmax's classes share one matrix), it does so at every renewal.
+            renewed = type(coords) is type(problem.coords) and res.step > 0
+            step0 = min(res.step, 1.0) if renewed else 1.0
+            problem = problem.with_coords(coords)
     if learning_rate is not None and not (total.converged or total.stopped):
         # A constant step's last update was never evaluated: if J overflows there
         # (a step too large for the data's scale), keep the last point where it

@@ -8,7 +8,7 @@ from sk_gdlogreg import _penalty
 from sk_gdlogreg._coordinates import Standardization
 from sk_gdlogreg._objective import Data, InMemoryData, Objective
 from sk_gdlogreg._penalty import L1Penalty
-from sk_gdlogreg._solvers import SOLVERS, Problem
+from sk_gdlogreg._solvers import SOLVERS, Problem, Result, solve
 
 
 class Quadratic:
@@ -135,3 +135,35 @@ def test_data_term_attributes():
     assert isinstance(data, Data)
     assert (data.n_outputs, data.n_features, data.dtype) == (3, 3, np.float32)
     assert Objective(data, 0.0).coef_shape == (3, 4)
+
+
+def test_solve_carries_a_short_step_across_renewed_coordinates():
+    """A change of coordinates starts at step 1, a renewal of the same kind at min(step, 1)."""
+
+    class Renewed(Standardization):
+        """Coordinates of another kind than the first ones (as whitening is)."""
+
+    steps_out = iter([0.25, 0.25, 3.0, 0.5])
+    steps_in = []
+
+    def fake_solver(problem, coef, *, learning_rate, max_iter, tol, step0, callback):
+        steps_in.append(step0)
+        return Result(coef=coef, n_iter=max_iter, loss_curve=[1.0] * max_iter, step=next(steps_out))
+
+    def recondition(theta):
+        return Renewed(np.zeros(3), np.ones(3), False)
+
+    problem = identity_problem(Quadratic(A, C))
+    res = solve(
+        fake_solver,
+        problem,
+        np.zeros((1, 3)),
+        learning_rate=None,
+        max_iter=8,
+        tol=0,
+        step0=0.5,
+        recondition=recondition,
+        every=2,
+    )
+    assert res.n_iter == 8
+    assert steps_in == [0.5, 1.0, 0.25, 1.0]
