@@ -74,10 +74,22 @@ def targets(y, n_classes, dtype, xp=np):
     return xp.astype(y[:, None] == xp.arange(n_classes, device=y.device), dtype)
 
 
+def _product(a, b):
+    """``a @ b``; by ``np.dot`` for NumPy arrays, the same numbers.
+
+    ``np.matmul`` keeps the GIL while it computes a small output (``dz^T X`` of
+    a binary model: one row), so the threads of a pass (``_blocks.py``) would
+    wait for each other there; ``np.dot`` releases it.
+    """
+    if type(a) is np.ndarray and type(b) is np.ndarray:
+        return np.dot(a, b)
+    return a @ b  # SciPy sparse, or another Array API namespace
+
+
 def logits(X, coef, fit_intercept):
     """The forward pass: ``z = X W^T + b``, one row of K logits per example."""
     n_features = X.shape[1]
-    z = X @ coef[:, :n_features].T
+    z = _product(X, coef[:, :n_features].T)
     if fit_intercept:
         z = z + coef[:, n_features]
     return z
@@ -107,7 +119,7 @@ def data_term(X, Y, sw, coef, fit_intercept, xp=np):
     J = float(xp.sum(sw * loss))
     # backward pass
     dz = dz * sw[:, None]
-    dW = dz.T @ X
+    dW = _product(dz.T, X)
     if not fit_intercept:
         return J, dW
     return J, xp.concat([dW, xp.sum(dz, axis=0)[:, None]], axis=1)
