@@ -21,8 +21,18 @@ The number of threads follows the settings scikit-learn's own parallel code
 follows: ``OMP_NUM_THREADS``, ``threadpoolctl.threadpool_limits``, the CPU
 affinity and cgroup quotas, and a BLAS-only limit (``OPENBLAS_NUM_THREADS``,
 ``threadpool_limits(1, user_api="blas")``), at most ``MAX_THREADS``.
+
+BLAS runs on one thread while a fit runs (``one_blas_thread``): the fit's
+parallelism is its own threads over blocks, as scikit-learn's KMeans runs its
+OpenMP threads with BLAS held to one. Measured (``benchmarks/bench_threads.py``):
+on small and multinomial problems a 2-thread OpenBLAS made whole fits several
+times slower, its threads waiting on each other for products of a few hundred
+entries. OpenBLAS (0.3.31) ignores a limit set from any thread but the main
+one: a fit run in another thread runs BLAS on the process's threads.
 """
 
+import contextlib
+import functools
 import itertools
 import threading
 
@@ -92,8 +102,53 @@ def over_rows(fn, X, Y, sw, coef, fit_intercept, n_threads=1):
 def default_n_threads():
     """Threads for a pass, from the environment's limits, at most MAX_THREADS."""
     from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
-    from threadpoolctl import threadpool_info
 
     n = _openmp_effective_n_threads()  # OMP_NUM_THREADS, threadpoolctl, affinity, cgroups
-    blas = [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+    with _pin_lock:  # while fits run, BLAS's limits before they pinned it
+        blas = _blas_threads() if _pin["users"] == 0 else _pin["before"]
     return max(1, min([n, MAX_THREADS, *blas]))
+
+
+@functools.cache
+def _controller():
+    """The process's thread pools, found once (a search takes milliseconds), as
+    scikit-learn keeps its own."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def _blas_threads():
+    return [lib["num_threads"] for lib in _controller().info() if lib["user_api"] == "blas"]
+
+
+# BLAS limits are process-wide: fits running at once in several threads share
+# one pin, set by the first to start and lifted by the last to end, so that
+# none of them restores the limits while another still runs.
+_pin_lock = threading.Lock()
+_pin = {"users": 0, "limiter": None, "before": []}
+
+
+@contextlib.contextmanager
+def one_blas_thread(active=True):
+    """BLAS limited to one thread inside (every BLAS library of the process).
+
+    Concurrent and nested uses share one limit; the limits from before the
+    first are restored when the last ends. ``active=False``: nothing is limited.
+    """
+    if not active:
+        yield
+        return
+    with _pin_lock:
+        if _pin["users"] == 0:
+            _pin["before"] = _blas_threads()
+            _pin["limiter"] = _controller().limit(limits=1, user_api="blas")
+        _pin["users"] += 1
+    try:
+        yield
+    finally:
+        with _pin_lock:
+            _pin["users"] -= 1
+            if _pin["users"] == 0:
+                _pin["limiter"].restore_original_limits()
+                _pin["limiter"] = None

@@ -11,7 +11,7 @@ from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.utils._array_api import check_same_namespace, get_namespace, move_to
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from . import _backends, _penalty
+from . import _backends, _blocks, _penalty
 from ._coordinates import WHITEN_EVERY, solver_coordinates, whitening
 from ._data import FitSettings
 from ._objective import Objective, log_softmax, sigmoid, softplus
@@ -252,22 +252,24 @@ class GDLogisticRegression(CallbackSupportMixin, LinearClassifierMixin, BaseEsti
             iteration_ctx = (callback_ctx, callback_kwargs, (data.xp, data.device))
         else:
             iteration_ctx = None
-        recondition = whitening(objective, l1, self.preconditioner, auto_steps)
-        if recondition is not None and self.preconditioner == "whitening":
-            problem, step0 = problem.with_coords(recondition(theta0)), 1.0
         hooks = self._hooks(iteration_ctx)
-        result = solve(
-            SOLVERS[self._solver()],
-            problem,
-            theta0,
-            learning_rate=None if auto_steps else float(self.learning_rate),
-            max_iter=self.max_iter,
-            tol=self.tol,
-            step0=step0,
-            callback=hooks,
-            recondition=recondition,
-            every=WHITEN_EVERY,
-        )
+        # NumPy data: the passes' parallelism is their own threads (_blocks.py)
+        with _blocks.one_blas_thread(objective.xp is np):
+            recondition = whitening(objective, l1, self.preconditioner, auto_steps)
+            if recondition is not None and self.preconditioner == "whitening":
+                problem, step0 = problem.with_coords(recondition(theta0)), 1.0
+            result = solve(
+                SOLVERS[self._solver()],
+                problem,
+                theta0,
+                learning_rate=None if auto_steps else float(self.learning_rate),
+                max_iter=self.max_iter,
+                tol=self.tol,
+                step0=step0,
+                callback=hooks,
+                recondition=recondition,
+                every=WHITEN_EVERY,
+            )
         if hooks is not None:
             hooks.close(stop_reason(result, self.max_iter, self.tol))
         warn_about(
@@ -305,10 +307,7 @@ class GDLogisticRegression(CallbackSupportMixin, LinearClassifierMixin, BaseEsti
                 f"but this fit needs {expected}: the number of classes or features changed. "
                 "Fit with warm_start=False (or a new estimator)."
             )
-        coef, intercept = (
-            self._moved(self.coef_, objective),
-            self._moved(self.intercept_, objective),
-        )
+        coef, intercept = (self._moved(a, objective) for a in (self.coef_, self.intercept_))
         if not (bool(xp.all(xp.isfinite(coef))) and bool(xp.all(xp.isfinite(intercept)))):
             raise ValueError(
                 "warm_start=True: the previous coef_ or intercept_ contains NaN or infinity. "

@@ -53,6 +53,7 @@ def test_two_fits_in_two_threads_overlap(monkeypatch):
     barrier = threading.Barrier(2, timeout=60)
     waited = set()
     original = _objective.data_term
+    before = _blocks._blas_threads()
 
     def data_term(*args, **kwargs):
         fit = threading.current_thread().name
@@ -78,7 +79,52 @@ def test_two_fits_in_two_threads_overlap(monkeypatch):
         t.join(timeout=120)
     assert not errors, errors
     assert waited == {"fit-0", "fit-1"}
+    assert _blocks._blas_threads() == before and _blocks._pin["users"] == 0
     monkeypatch.undo()
     ref = GDLogisticRegression(max_iter=10, tol=1e-3).fit(X, y).coef_
     for coef in results.values():
         np.testing.assert_array_equal(coef, ref)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_blas_runs_on_one_thread_during_a_fit_and_is_restored_after(monkeypatch):
+    """The passes thread themselves; BLAS inside them, on more threads, would compete."""
+    from threadpoolctl import threadpool_limits
+
+    seen, original = [], _objective.data_term
+
+    def data_term(*args, **kwargs):
+        seen.append((_blocks._blas_threads(), _blocks.default_n_threads()))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(_objective, "data_term", data_term)
+    X, y = big_problem()
+    with threadpool_limits(2, user_api="blas"):
+        before = _blocks._blas_threads()
+        expected_threads = _blocks.default_n_threads()
+        GDLogisticRegression(max_iter=5, tol=1e-3).fit(X[:500], y[:500])  # one block
+        GDLogisticRegression(max_iter=5, tol=1e-3).fit(X, y)  # blocks in threads
+        assert _blocks._blas_threads() == before
+    assert len(seen) >= 2
+    # BLAS on one thread, while the passes still count the threads allowed before
+    assert all(blas == [1] * len(before) for blas, _ in seen)
+    assert all(n == expected_threads for _, n in seen)
+
+
+def test_overlapping_blas_pins_are_lifted_by_the_last_to_end():
+    """Two fits that overlap, the first ending first: BLAS stays pinned until the second ends."""
+    import contextlib
+
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(2, user_api="blas"):
+        before = _blocks._blas_threads()
+        first, second = contextlib.ExitStack(), contextlib.ExitStack()
+        first.enter_context(_blocks.one_blas_thread())
+        second.enter_context(_blocks.one_blas_thread())
+        first.close()
+        assert _blocks._blas_threads() == [1] * len(before)
+        second.close()
+        assert _blocks._blas_threads() == before
+        with _blocks.one_blas_thread(active=False):
+            assert _blocks._blas_threads() == before
