@@ -30,15 +30,10 @@ Step sizes:
   as a first trial, then backtracking on the proximal sufficient-decrease
   condition ``J(new) <= J(coef) + grad.(new - coef) + ||new - coef||^2 / (2 step)``,
   which guarantees F(new) <= F(coef); a rejected trial costs one pass over the data.
-- ``learning_rate=None``, accelerated: the step is 1/L for a running secant
-  estimate L of the local Lipschitz constant of the gradient, taken from the
-  gradients the iterations compute anyway: one pass per iteration, no line
-  search. Restarts guard it (see ``nesterov``).
-
-Which rules are here was decided by measurement (``benchmarks/``): on
-standardized problems, short BB steps (BB2) needed fewer passes than the long
-ones, their alternation, or growing-step backtracking; the secant-tracked
-accelerated method needed up to twice fewer passes than BB2 descent.
+- ``learning_rate=None``, accelerated: the same BB step between the last two
+  points where gradients were taken: one pass per iteration, no line search;
+  restarts guard it (see ``nesterov``). These rules won measurements
+  (``benchmarks/``) against long or alternating BB steps and growing steps.
 """
 
 import math
@@ -128,8 +123,7 @@ class Result:
     # the last point at which F was evaluated and finite (the final update of a
     # run that did not converge was never evaluated)
     finite: object = None
-    # the automatic step of the last update (a later run in the same kind of
-    # coordinates starts from it)
+    # the automatic step of the last update (for a later run in such coordinates)
     step: float = math.nan
 
 
@@ -436,10 +430,9 @@ def solve(
             break
         coords = recondition(theta)
         if coords is not None:
-            # In whitened coordinates the natural step is 1 (the curvature is about
-            # the identity). A renewed matrix keeps a shorter step the last run
-            # learned: where the estimate falls short of the curvature (the
-            # softmax's classes share one matrix), it does so at every renewal.
+            # Whitened, the natural step is 1 (curvature ~ identity). A renewal keeps a
+            # shorter step the last run learned: an estimate that falls short of the
+            # curvature (the softmax's classes share one matrix) does so every time.
             renewed = type(coords) is type(problem.coords) and res.step > 0
             step0 = min(res.step, 1.0) if renewed else 1.0
             problem = problem.with_coords(coords)
