@@ -1,4 +1,8 @@
-"""Array API dispatch: torch and array-api-strict arrays in, same namespace and device out.
+"""Array API dispatch: arrays of any namespace in, same namespace and device out.
+
+Every test here runs for array-api-strict, the reference namespace (installed with
+the test extra), and for PyTorch on each device that works on this machine (its CPU
+wherever torch is installed, a GPU where there is one); the others skip.
 
 SciPy's Array API mode (``SCIPY_ARRAY_API=1``, read once when SciPy is imported)
 is what users of Array API input set, and only they: the main test run leaves
@@ -17,18 +21,35 @@ from pathlib import Path
 import numpy as np
 import pytest
 import sklearn
+from devices import usable
 from sklearn.datasets import load_iris
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils._array_api import _convert_to_numpy, get_namespace
 
 from sk_gdlogreg import GDLogisticRegression
 
-torch = pytest.importorskip("torch")
-torch.set_num_threads(1)  # torch's thread wake-ups cost more than these small ops
-
+pytest.importorskip("array_api_strict")
 ARRAY_API_MODE = os.environ.get("SCIPY_ARRAY_API") == "1"
 needs_array_api_mode = pytest.mark.skipif(
     not ARRAY_API_MODE, reason="runs in the SCIPY_ARRAY_API=1 process"
 )
+NAMESPACES = [("array_api_strict", None), ("torch", "cpu"), ("torch", "cuda")]
+
+
+@pytest.fixture(params=NAMESPACES, ids=lambda p: "-".join(filter(None, p)))
+def namespace(request):
+    """(module, device) of an Array API namespace this machine can use."""
+    name, device = request.param
+    if not usable(name, device):
+        pytest.skip(f"{name} on {device} cannot run on this machine")
+    module = pytest.importorskip(name)
+    if name == "torch":
+        module.set_num_threads(1)  # torch's thread wake-ups cost more than these small ops
+    return module, device
+
+
+def to_numpy(a):
+    return _convert_to_numpy(a, get_namespace(a)[0])
 
 
 @pytest.mark.skipif(ARRAY_API_MODE, reason="this is that process")
@@ -36,7 +57,7 @@ def test_array_api_tests_in_their_own_process():
     root = Path(__file__).resolve().parents[1]
     tests = ["tests/test_array_api.py", "tests/test_common.py", "-k", "array_api"]
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs", *tests],
+        [sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider", "-rs", *tests],
         cwd=root,
         # not CI's coverage options: a floor on this subset alone would fail
         env={
@@ -51,8 +72,15 @@ def test_array_api_tests_in_their_own_process():
     summary = run.stdout.strip().splitlines()[-1]
     passed = int(re.search(r"(\d+) passed", summary).group(1))
     assert passed >= 20 and "failed" not in summary, summary
-    # scikit-learn's checks ran for array-api-strict and torch on the CPU (not skipped)
     assert "SCIPY_ARRAY_API is not set" not in run.stdout
+    # scikit-learn's checks and this file's tests ran (not skipped) for array-api-strict,
+    # and for torch on its CPU wherever torch is installed
+    ran = [line for line in run.stdout.splitlines() if line.endswith("PASSED") or "PASSED " in line]
+    expected = ["array_namespace=array_api_strict", "[array_api_strict-"]
+    if usable("torch", "cpu"):
+        expected += ["array_namespace=torch,device_name=cpu", "[torch-cpu-"]
+    for name in expected:
+        assert any(name in line for line in ran), f"no test with {name!r} passed"
 
 
 @needs_array_api_mode
@@ -81,37 +109,41 @@ def iris(n_classes):
     ],
 )
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # tol=0
-def test_torch_fit_equals_numpy_fit(n_classes, params):
+def test_fit_equals_numpy_fit(namespace, n_classes, params):
+    xp, device = namespace
     X, y = iris(n_classes)
     w = np.linspace(0.5, 2, len(y))
     ref = GDLogisticRegression(**params).fit(X, y, sample_weight=w)
+    X_xp = xp.asarray(X, device=device)
     with sklearn.config_context(array_api_dispatch=True):
         clf = GDLogisticRegression(**params).fit(
-            torch.asarray(X), torch.asarray(y), sample_weight=torch.asarray(w)
+            X_xp, xp.asarray(y, device=device), sample_weight=xp.asarray(w, device=device)
         )
-        proba = clf.predict_proba(torch.asarray(X))
-        pred = clf.predict(torch.asarray(X))
-    assert isinstance(clf.coef_, torch.Tensor) and clf.coef_.dtype == torch.float64
-    assert isinstance(proba, torch.Tensor) and isinstance(pred, torch.Tensor)
-    np.testing.assert_allclose(clf.coef_.numpy(), ref.coef_, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(clf.intercept_.numpy(), ref.intercept_, rtol=1e-10, atol=1e-12)
+        proba = clf.predict_proba(X_xp)
+        pred = clf.predict(X_xp)
+    for fitted in (clf.coef_, clf.intercept_, proba, pred):  # X's namespace and device
+        assert get_namespace(fitted)[0] is get_namespace(X_xp)[0]
+        assert fitted.device == X_xp.device
+    assert clf.coef_.dtype == xp.float64
+    np.testing.assert_allclose(to_numpy(clf.coef_), ref.coef_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(to_numpy(clf.intercept_), ref.intercept_, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(clf.loss_curve_, ref.loss_curve_, rtol=1e-12)
-    np.testing.assert_allclose(proba.numpy(), ref.predict_proba(X), rtol=1e-10, atol=1e-13)
-    np.testing.assert_array_equal(pred.numpy(), ref.predict(X))
+    np.testing.assert_allclose(to_numpy(proba), ref.predict_proba(X), rtol=1e-10, atol=1e-13)
+    np.testing.assert_array_equal(to_numpy(pred), ref.predict(X))
 
 
 @needs_array_api_mode
 @pytest.mark.parametrize("solver", ["gd", "nesterov"])
-def test_torch_float32_auto_steps_agree_with_numpy(solver):
+def test_float32_auto_steps_agree_with_numpy(namespace, solver):
+    xp, device = namespace
     X, y = iris(3)
     X32 = X.astype(np.float32)
     ref = GDLogisticRegression(solver=solver, tol=1e-5).fit(X32, y)
+    X_xp = xp.asarray(X32, device=device)
     with sklearn.config_context(array_api_dispatch=True):
-        clf = GDLogisticRegression(solver=solver, tol=1e-5).fit(
-            torch.asarray(X32), torch.asarray(y)
-        )
-        proba = clf.predict_proba(torch.asarray(X32)).numpy()
-    assert clf.coef_.dtype == torch.float32
+        clf = GDLogisticRegression(solver=solver, tol=1e-5).fit(X_xp, xp.asarray(y, device=device))
+        proba = to_numpy(clf.predict_proba(X_xp))
+    assert clf.coef_.dtype == xp.float32
     # Rounding may flip a step decision, so the iterates differ: both stop
     # within the tolerance, where J and the probabilities agree closely.
     assert clf.loss_curve_[-1] == pytest.approx(ref.loss_curve_[-1], rel=1e-5)
@@ -119,12 +151,14 @@ def test_torch_float32_auto_steps_agree_with_numpy(solver):
 
 
 @needs_array_api_mode
-def test_loop_mode_accepts_torch_input():
+def test_loop_mode_accepts_array_api_input(namespace):
+    xp, device = namespace
     X, y = iris(2)
     ref = GDLogisticRegression(learning_rate=0.5, max_iter=20, tol=0).fit(X, y)
+    X_xp = xp.asarray(X, device=device)
     with sklearn.config_context(array_api_dispatch=True):
         clf = GDLogisticRegression(learning_rate=0.5, max_iter=20, tol=0, loop_mode="examples").fit(
-            torch.asarray(X), torch.asarray(y)
+            X_xp, xp.asarray(y, device=device)
         )
-    assert isinstance(clf.coef_, torch.Tensor)
-    np.testing.assert_allclose(clf.coef_.numpy(), ref.coef_, rtol=1e-10)
+    assert get_namespace(clf.coef_)[0] is get_namespace(X_xp)[0]
+    np.testing.assert_allclose(to_numpy(clf.coef_), ref.coef_, rtol=1e-10)

@@ -2,9 +2,12 @@
 code path: each solver and step rule, the L1 proximal step, class weights, no penalty.
 
 scikit-learn's Array API checks among them run in their own process with SciPy's
-Array API mode on (tests/test_array_api.py starts it); here they are skipped."""
+Array API mode on (tests/test_array_api.py starts it); here they are skipped. A check on
+a device this machine cannot use (a CUDA build of PyTorch without a GPU) is skipped too."""
 
 import numpy as np
+import pytest
+from devices import check_devices, usable
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sk_gdlogreg import GDLogisticRegression
@@ -21,4 +24,7 @@ CONFIGURATIONS = [
 
 @parametrize_with_checks(CONFIGURATIONS)
 def test_sklearn_compatible_estimator(estimator, check):
+    for namespace, device in check_devices(check):
+        if not usable(namespace, device):
+            pytest.skip(f"{namespace} on {device} cannot run on this machine")
     check(estimator)
