@@ -16,18 +16,20 @@ import sys
 import numpy as np
 import scipy.sparse as sp
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils._array_api import (
-    _is_numpy_namespace,
-    _max_precision_float_dtype,
-    get_namespace_and_device,
-    move_to,
-)
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, _get_feature_names, check_X_y
+from sklearn.utils.validation import check_X_y
 
 from . import lecture
 from ._data import FitData, check_two_classes, class_weights
-from ._objective import Data, InMemoryData
+from ._objective import DataTerm, InMemoryData
+from ._sklearn import (
+    check_sample_weight,
+    get_feature_names,
+    get_namespace_and_device,
+    is_numpy_namespace,
+    max_precision_float_dtype,
+    move_to,
+)
 
 
 def lazy_backend(X):
@@ -59,10 +61,10 @@ def _host(*arrays):
 def _prepare_in_memory(X, y, sample_weight, settings):
     xp, _, device = get_namespace_and_device(X)
     dtypes = [xp.float64, xp.float32]
-    if _max_precision_float_dtype(xp, device) != xp.float64:
+    if max_precision_float_dtype(xp, device) != xp.float64:
         dtypes = [xp.float32]
     sample_weight = move_to(sample_weight, xp=xp, device=device)
-    feature_names = _get_feature_names(X)
+    feature_names = get_feature_names(X)
     # scikit-learn's check for infinity sums X first: +inf and -inf would warn
     with np.errstate(over="ignore", invalid="ignore"):
         X, y = check_X_y(X, y, accept_sparse="csr", dtype=dtypes, estimator=settings.name)
@@ -73,12 +75,12 @@ def _prepare_in_memory(X, y, sample_weight, settings):
     n_classes = classes.shape[0]
     check_two_classes(classes)
     # in the widest float: weights of 1e300 must not overflow float32 before scaling
-    s = _check_sample_weight(sample_weight, X, dtype=dtypes[0], ensure_non_negative=True)
+    s = check_sample_weight(sample_weight, X, dtype=dtypes[0], ensure_non_negative=True)
     s, weight_scale = _times_class_weights(s, y_idx, classes, settings.class_weight, xp, device)
     s = xp.astype(s, X.dtype)
 
     # The loops are NumPy code, written to be read: they get NumPy copies.
-    xp_fit = np if _is_numpy_namespace(xp) or settings.loop_mode else xp
+    xp_fit = np if is_numpy_namespace(xp) or settings.loop_mode else xp
     X_fit, y_fit, s_fit = _host(X, y_idx, s) if xp_fit is np else (X, y_idx, s)
     if settings.loop_mode:
         data = LoopData(X_fit, y_fit, s_fit, n_classes, settings.fit_intercept, settings.loop_mode)
@@ -142,7 +144,7 @@ def _column_sizes(X, xp, acc, block_rows):
     return xp.where(c > 0, c, xp.ones_like(c))
 
 
-class LoopData(Data):
+class LoopData(DataTerm):
     """The data term by the lecture's explicit loops (NumPy arrays only).
 
     The loops take the raw weights, accumulate, and divide by their sum at the
@@ -154,11 +156,13 @@ class LoopData(Data):
         self.X, self.y, self.sample_weight = X, y, sample_weight
         self.loops = lecture.LOOPS[loop_mode]
 
-    def dense_rows(self):
-        """(X, normalized weights) when X is a dense NumPy array, else None."""
-        if sp.issparse(self.X):
-            return None
-        return self.X, self.sample_weight / self.sample_weight.sum()
+    def curvature(self, coef, stride, floor):
+        """As the vectorized data term's: whitening is not part of the lecture."""
+        from . import _curvature
+
+        sw = self.sample_weight / self.sample_weight.sum()
+        X, sw = self.X[::stride], sw[::stride]
+        return _curvature.of_rows(X, sw, coef, self.fit_intercept, floor)
 
     def loss_grad(self, coef):
         n_features = self.n_features

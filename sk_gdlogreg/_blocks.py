@@ -101,9 +101,9 @@ def over_rows(fn, X, Y, sw, coef, fit_intercept, n_threads=1):
 
 def default_n_threads():
     """Threads for a pass, from the environment's limits, at most MAX_THREADS."""
-    from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
+    from ._sklearn import openmp_effective_n_threads
 
-    n = _openmp_effective_n_threads()  # OMP_NUM_THREADS, threadpoolctl, affinity, cgroups
+    n = openmp_effective_n_threads()  # OMP_NUM_THREADS, threadpoolctl, affinity, cgroups
     with _pin_lock:  # while fits run, BLAS's limits before they pinned it
         blas = _blas_threads() if _pin["users"] == 0 else _pin["before"]
     return max(1, min([n, MAX_THREADS, *blas]))

@@ -143,34 +143,41 @@ class Whitening:
 
     ``H`` is (an estimate of) the Hessian of J with respect to one row of
     coefficients ``theta_k = [w_k, b_k]``: ``[X 1]^T diag(omega) [X 1]`` plus the
-    L2 term, with omega the curvature of the log-loss at each example. In
-    ``v = L^T theta`` the Hessian is about the identity, whatever the scales and
-    correlations of the features: gradient descent then takes about as many
-    steps as on standardized, uncorrelated features. It is still gradient
-    descent, on the linearly transformed features ``[X 1] L^{-T}``. NumPy only;
-    not for an L1 penalty, whose soft-threshold step is not separable here.
+    L2 term, with omega the curvature of the log-loss at each example
+    (``_curvature.py``). In ``v = L^T theta`` the Hessian is about the identity,
+    whatever the scales and correlations of the features: gradient descent then
+    takes about as many steps as on standardized, uncorrelated features. It is
+    still gradient descent, on the linearly transformed features ``[X 1] L^{-T}``.
+    Not for an L1 penalty, whose soft-threshold step is not separable here.
+
+    In any array namespace, on the coefficients' device: NumPy solves with L by
+    LAPACK's triangular solve; other namespaces (the Array API standard has no
+    triangular solve) multiply by ``L^{-1}``, computed once per matrix.
     """
 
     scale = None  # no per-feature scale: an L1 penalty cannot be expressed here
 
-    def __init__(self, curvature, fit_intercept):
-        from scipy.linalg import cholesky
-
-        # H = diag(c) Hn diag(c) (see _objective.curvature_gram). Jacobi scaling
-        # first, so that a tiny jitter regularizes a singular H (constant or
-        # duplicated features, C=inf) without swamping the curvature of features
-        # in small units; L = diag(c d) chol(Hs) never forms H, which may be out
-        # of the float range.
+    def __init__(self, curvature, fit_intercept, xp=np):
+        # H = diag(c) Hn diag(c). Jacobi scaling first, so that a tiny jitter
+        # regularizes a singular H (constant or duplicated features, C=inf)
+        # without swamping the curvature of features in small units;
+        # L = diag(c d) chol(Hs) never forms H, which may be out of the float range.
         Hn, c = curvature
-        d = np.sqrt(np.diag(Hn))
-        d = np.where(d > 0, d, 1.0)
-        Hs = Hn / d[:, None] / d[None, :]
-        Hs[np.diag_indices_from(Hs)] += 1e-10
-        # Fortran order: LAPACK's triangular solve then copies nothing
-        self.L = np.asfortranarray((c * d)[:, None] * cholesky(Hs, lower=True))
+        p = Hn.shape[0]
+        eye = xp.eye(p, dtype=Hn.dtype, device=Hn.device)
+        d = xp.sqrt(xp.sum(Hn * eye, axis=1))
+        d = xp.where(d > 0, d, xp.ones_like(d))
+        Hs = Hn / d[:, None] / d[None, :] + 1e-10 * eye
+        L = (c * d)[:, None] * xp.linalg.cholesky(Hs)
+        if not bool(xp.all(xp.isfinite(L))):
+            raise np.linalg.LinAlgError("the curvature matrix is not positive definite")
         self.fit_intercept = fit_intercept
-        self.n_features = Hn.shape[0] - int(fit_intercept)
-        self.xp = np
+        self.n_features = p - int(fit_intercept)
+        self.xp = xp
+        if xp is np:
+            self.L = np.asfortranarray(L)  # LAPACK's triangular solve then copies nothing
+        else:
+            self.L, self.L_inv = L, xp.linalg.inv(L)
 
     def _solve(self, b, trans):
         # LAPACK's trtrs itself: scipy.linalg.solve_triangular's checks cost 4
@@ -182,17 +189,30 @@ class Whitening:
             raise np.linalg.LinAlgError(f"singular curvature factor: pivot {info} is 0")
         return x.T.astype(b.dtype, copy=False)  # L is float64; float32 stays float32
 
-    def to_raw(self, v):
-        return self._solve(v, 1)  # theta_k = L^{-T} v_k
+    def _times(self, a, M):
+        """a @ M in a's dtype (M is float64 where the device has it)."""
+        if self.xp is np:
+            return (a @ M).astype(a.dtype, copy=False)
+        return self.xp.astype(self.xp.astype(a, M.dtype) @ M, a.dtype)
 
-    def from_raw(self, theta):
-        return (theta @ self.L).astype(theta.dtype, copy=False)  # v_k = L^T theta_k
+    def to_raw(self, v):  # theta_k = L^{-T} v_k
+        return self._solve(v, 1) if self.xp is np else self._times(v, self.L_inv)
 
-    def grad_from_raw(self, g):
-        return self._solve(g, 0)  # dJ/dv_k = L^{-1} dJ/dtheta_k
+    def from_raw(self, theta):  # v_k = L^T theta_k
+        return self._times(theta, self.L)
+
+    def grad_from_raw(self, g):  # dJ/dv_k = L^{-1} dJ/dtheta_k
+        return self._solve(g, 0) if self.xp is np else self._times(g, self.L_inv.T)
 
     def grad_to_raw(self, gv):
-        return (gv @ self.L.T).astype(gv.dtype, copy=False)
+        return self._times(gv, self.L.T)
+
+
+# The curvature matrix has (n_features + 1)^2 entries and its factorization costs
+# (n_features + 1)^3 / 3 multiply-adds at each renewal: beyond this many
+# coefficients per class (32 MiB, about 0.1 s per factorization on one core) it
+# costs more than the passes it could save, and wide data keeps the diagonal path.
+MAX_WHITEN_COEFS = 2048
 
 
 def whitening_pays(n_samples, n_features, sample_rows):
@@ -200,41 +220,55 @@ def whitening_pays(n_samples, n_features, sample_rows):
 
     It costs ``sample_rows * p^2`` multiply-adds in a BLAS-3 product (about 25
     times faster per flop than a pass over X, which is limited by memory), a
-    pass ``n_samples * p``: at most about ten passes' worth is spent. And there
-    must be rows enough (twice the coefficients) for the matrix to have full
-    rank: whitening by a singular matrix would blow rounding errors up along the
-    directions no example constrains.
+    pass ``n_samples * p``: at most about ten passes' worth is spent (sparse
+    rows cost less, in proportion to their stored values). And there must be
+    rows enough (twice the coefficients) for the matrix to have full rank:
+    whitening by a singular matrix would blow rounding errors up along the
+    directions no example constrains. The same rule for every container: the
+    path of a fit depends on the problem, not on the type of its arrays.
     """
     p = n_features + 1
-    return sample_rows * p <= 250 * n_samples and n_samples >= 2 * p
+    return p <= MAX_WHITEN_COEFS and sample_rows * p <= 250 * n_samples and n_samples >= 2 * p
 
 
 def whitening(objective, l1, preconditioner, auto_steps):
     """``recondition(theta) -> Whitening`` at the curvature there, or None where not used.
 
-    Used with automatic steps and no L1 term, on dense NumPy data; with
-    ``preconditioner="auto"`` only where the curvature matrix is cheap next to a
-    pass (``whitening_pays``); the solvers call it every ``WHITEN_EVERY``
-    iterations that have not converged, so easy problems never pay for it.
+    Used with automatic steps and no L1 term; with ``preconditioner="auto"``
+    only where the curvature matrix is cheap next to a pass
+    (``whitening_pays``); the solvers call it every ``WHITEN_EVERY`` iterations
+    that have not converged, so easy problems never pay for it.
     """
     if not auto_steps or preconditioner == "diagonal":
         return None
-    rows = objective.data.dense_rows()
-    if rows is None or l1:
-        if preconditioner == "whitening":
+    n_coefs = objective.n_features + 1
+    if preconditioner == "whitening":
+        if l1:
             raise ValueError(
-                "preconditioner='whitening' needs dense NumPy X and no L1 penalty "
-                f"(l1_ratio=0), got an L1 strength of {l1:.3g} and data of type "
-                f"{type(objective.data).__name__}: use preconditioner='auto' or 'diagonal'."
+                "preconditioner='whitening' needs no L1 penalty (l1_ratio=0): the "
+                "soft-threshold step is not separable in whitened coordinates, got an L1 "
+                f"strength of {l1:.3g}. Use preconditioner='auto' or 'diagonal'."
             )
+        if n_coefs > MAX_WHITEN_COEFS:
+            size = n_coefs**2 * 8 / 2**20
+            raise ValueError(
+                f"preconditioner='whitening' needs a {n_coefs} x {n_coefs} curvature matrix "
+                f"({size:.0f} MiB) and its factorization at every renewal, for "
+                f"{objective.n_features} features: at most {MAX_WHITEN_COEFS - 1} features "
+                "are supported. Use preconditioner='auto' or 'diagonal'."
+            )
+    elif l1:
         return None
-    m = rows[0].shape[0]
+    m = objective.data.n_samples
     sample_rows = min(m, max(WHITEN_SAMPLE_ROWS, 10 * objective.n_features))
     if preconditioner == "auto" and not whitening_pays(m, objective.n_features, sample_rows):
         return None
+    xp = objective.xp
 
     def recondition(theta):
         curvature = objective.curvature(theta, sample_rows, floor=CURVATURE_FLOOR)
-        return Whitening(curvature, objective.fit_intercept)
+        if curvature is None:  # the sampled rows all weigh 0: nothing to whiten by
+            return None
+        return Whitening(curvature, objective.fit_intercept, xp)
 
     return recondition

@@ -43,7 +43,7 @@ import dask.array as da
 import numpy as np
 from sklearn.exceptions import DataConversionWarning
 
-from . import _dask_stats, _objective
+from . import _curvature, _dask_stats, _objective
 from ._dask_predict import (  # noqa: F401  the backend's predict functions
     decision_function,
     predict,
@@ -205,7 +205,19 @@ def _packed(Xb, yb, swb, coef=None, *, fit_intercept, n_classes):
     return out
 
 
-class DaskData(_objective.Data):
+def _curvature_row(Xb, swb, coef=None, *, fit_intercept, floor):
+    """One chunk's ``(Hn, c, weight)`` packed into one float64 row; weight -1: no rows."""
+    p = coef.shape[1]
+    out = np.zeros((1, 1 + p + p * p))
+    if Xb.shape[0] == 0:
+        out[0, 0] = -1
+        return out
+    Hn, c, weight = _curvature.block(Xb, swb, coef, fit_intercept, floor)
+    out[0, 0], out[0, 1 : 1 + p], out[0, 1 + p :] = weight, c, Hn.ravel()
+    return out
+
+
+class DaskData(_objective.DataTerm):
     """The data term on Dask arrays: one pass over the chunks per ``loss_grad``.
 
     Parameters
@@ -262,6 +274,27 @@ class DaskData(_objective.Data):
             meta=np.empty((0, 0), dtype=np.float64),
         )
         return parts.sum(axis=0, split_every=self.split_every)
+
+    def curvature(self, coef, stride, floor):
+        """The sampled rows' ``(Hn, c, weight)``: one task per chunk, added on the client."""
+        p = coef.shape[1]
+        rows = da.blockwise(
+            _curvature_row,
+            "ij",
+            self.X[::stride],
+            "ij",
+            self.sw[::stride],
+            "i",
+            coef=np.ascontiguousarray(coef),
+            fit_intercept=self.fit_intercept,
+            floor=floor,
+            dtype=np.float64,
+            adjust_chunks={"i": 1, "j": 1 + p + p * p},
+            concatenate=True,
+            meta=np.empty((0, 0), dtype=np.float64),
+        ).compute()
+        parts = [(r[1 + p :].reshape(p, p), r[1 : 1 + p], r[0]) for r in rows if r[0] >= 0]
+        return _curvature.merge(parts)
 
     def loss_grad(self, coef):
         packed = self.graph(coef).compute()

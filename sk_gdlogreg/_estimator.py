@@ -5,17 +5,23 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, _fit_context
-from sklearn.callback import CallbackSupportMixin
-from sklearn.linear_model._base import LinearClassifierMixin
-from sklearn.utils._array_api import check_same_namespace, get_namespace, move_to
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.base import BaseEstimator
 
 from . import _backends, _blocks, _penalty
 from ._coordinates import WHITEN_EVERY, solver_coordinates, whitening
 from ._data import FitSettings
 from ._objective import Objective, log_softmax, sigmoid, softplus
 from ._report import IterationHooks, stop_reason, warn_about
+from ._sklearn import (
+    CallbackSupportMixin,
+    Interval,
+    LinearClassifierMixin,
+    StrOptions,
+    check_same_namespace,
+    fit_context,
+    get_namespace,
+    move_to,
+)
 from ._solvers import SOLVERS, Problem, solve
 
 
@@ -187,7 +193,7 @@ class GDLogisticRegression(CallbackSupportMixin, LinearClassifierMixin, BaseEsti
         tags.array_api_support = True
         return tags
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Fit the model by gradient descent.
 

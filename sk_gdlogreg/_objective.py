@@ -30,6 +30,8 @@ numbers, and the tests hold the two against each other.
 This module knows nothing of estimators or labels: arrays in, numbers out.
 """
 
+import abc
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -125,50 +127,6 @@ def data_term(X, Y, sw, coef, fit_intercept, xp=np):
     return J, xp.concat([dW, xp.sum(dz, axis=0)[:, None]], axis=1)
 
 
-_GRAM_ROWS = 2048  # rows of the sample per block of the curvature matrix's product
-
-
-def curvature_gram(X, sw, coef, fit_intercept, max_rows, floor=0.0):
-    """The Hessian of the data term at ``coef`` for one row of coefficients, as (Hn, c).
-
-    ``H = [X 1]^T diag(omega) [X 1] = diag(c) Hn diag(c)``, with c the largest
-    absolute value of each column of ``[X 1]``: Hn is computed on columns scaled
-    to at most 1, so it stays in range whatever the units of X. omega_i is
-    sw_i a_i (1 - a_i) for the sigmoid; for the softmax, the mean over the
-    classes of sw_i p_ik (1 - p_ik), one matrix shared by every class (the
-    diagonal blocks of the Hessian, averaged); both at least ``floor / 4``
-    times sw_i. At most ``max_rows`` evenly spaced rows are used, reweighted to
-    stand for all of them. NumPy, dense X.
-    """
-    m, n_features = X.shape
-    stride = max(1, -(-m // max_rows))
-    Xs, sws = X[::stride], sw[::stride] * (np.sum(sw) / np.sum(sw[::stride]))
-    with np.errstate(over="ignore", invalid="ignore"):  # huge logits: a is exactly 0 or 1
-        z = logits(Xs, coef.astype(Xs.dtype), fit_intercept)  # no float64 copy of float32 X
-        if coef.shape[0] == 1:
-            a = sigmoid(z[:, 0])
-            curvature = a * (1 - a)
-        else:
-            p = np.exp(log_softmax(z))
-            curvature = np.mean(p * (1 - p), axis=1)
-    omega = sws * np.maximum(np.nan_to_num(curvature), floor * 0.25)
-    # In blocks of rows, so that no float64 copy of the sample is ever whole:
-    # the column scales first, then the sum of the blocks' products.
-    blocks = [slice(i, i + _GRAM_ROWS) for i in range(0, Xs.shape[0], _GRAM_ROWS)]
-    c = np.zeros(n_features + int(fit_intercept))
-    c[n_features:] = 1.0  # the intercept's column of ones
-    for rows in blocks:
-        c[:n_features] = np.maximum(c[:n_features], np.max(np.abs(Xs[rows]), axis=0))
-    c = np.where(c > 0, c, 1.0)
-    Hn = np.zeros((c.shape[0], c.shape[0]))
-    for rows in blocks:
-        Xn = Xs[rows] / c[:n_features]  # a new float64 array: X itself is never written
-        if fit_intercept:
-            Xn = np.hstack([Xn, np.ones((Xn.shape[0], 1))])
-        Hn += (Xn * omega[rows, None]).T @ Xn
-    return Hn, c
-
-
 class Objective:
     """J(coef) = a data term + (l2 / 2) ||W||^2, the intercept never penalized.
 
@@ -198,29 +156,40 @@ class Objective:
         return J, grad
 
     def curvature(self, coef, max_rows, floor=0.0):
-        """The Hessian (estimate) of J for one row of coefficients as (Hn, c), or None.
+        """The Hessian (estimate) of J for one row of coefficients, as (Hn, c), or None.
 
-        Available for dense NumPy data (``data.dense_rows()``): see
-        ``curvature_gram``; the L2 term adds ``l2`` on the feature diagonal of H.
+        ``H = diag(c) Hn diag(c)``: the data term's on a sample of at most
+        ``max_rows`` evenly spaced rows (``_curvature.py``), plus ``l2`` on the
+        feature diagonal. None when the sampled rows all weigh 0.
         """
-        rows = self.data.dense_rows()
-        if rows is None:
+        from . import _curvature
+
+        stride = _curvature.sample_stride(self.data.n_samples, max_rows)
+        Hn, c, weight = self.data.curvature(coef, stride, floor)
+        if not weight > 0:
             return None
-        X, sw = rows
-        Hn, c = curvature_gram(
-            X, sw, np.asarray(coef, np.float64), self.fit_intercept, max_rows, floor
-        )
-        idx = np.arange(self.n_features)
+        xp = self.xp
+        Hn = Hn / weight  # the sample stands for all the rows, whose weights sum to 1
+        ridge = xp.zeros_like(c)
         with np.errstate(over="ignore"):  # l2 / c^2: c^2 may underflow, the ratio overflow
-            ridge = (self.l2**0.5 / c[idx]) ** 2
-        Hn[idx, idx] += np.minimum(ridge, np.finfo(np.float64).max)
-        return Hn, c
+            ridge[: self.n_features] = (self.l2**0.5 / c[: self.n_features]) ** 2
+        ridge = xp.clip(ridge, max=float(xp.finfo(c.dtype).max))
+        eye = xp.eye(c.shape[0], dtype=c.dtype, device=self.device)
+        return Hn + eye * ridge[None, :], c
 
 
-class Data:
-    """What every data term knows about its data: sizes, dtype, namespace, device."""
+class DataTerm(abc.ABC):
+    """The protocol of a data term: what every container (in-memory, the lecture's loops,
+    Dask) provides, so that every container takes the same path.
+
+    Attributes: ``n_samples``, ``n_outputs`` (1 for two classes, K for K > 2),
+    ``n_features``, ``fit_intercept``, ``dtype``, ``xp`` and ``device`` (of the
+    coefficients and gradients). The column statistics of X (weighted means and
+    standard deviations) come with it in the backend's ``FitData``.
+    """
 
     def __init__(self, X, n_classes, fit_intercept, xp):
+        self.n_samples = X.shape[0]
         self.n_outputs = 1 if n_classes == 2 else n_classes
         self.n_features = X.shape[1]
         self.fit_intercept = fit_intercept
@@ -228,13 +197,16 @@ class Data:
         self.xp = xp
         self.device = "cpu" if xp is np else X.device
 
-    def dense_rows(self):
-        """(X, normalized weights) where X is a dense NumPy array in memory, else None:
-        what the curvature matrix of whitened coordinates needs."""
-        return None
+    @abc.abstractmethod
+    def loss_grad(self, coef):
+        """``(J, grad)``: J (a Python float, no penalty) and its gradient, shaped like coef."""
+
+    @abc.abstractmethod
+    def curvature(self, coef, stride, floor):
+        """``(Hn, c, weight)`` of the rows 0, stride, 2 stride, ... (see ``_curvature.py``)."""
 
 
-class InMemoryData(Data):
+class InMemoryData(DataTerm):
     """The data term on in-memory data, vectorized.
 
     Parameters
@@ -264,9 +236,11 @@ class InMemoryData(Data):
             n_threads = _blocks.default_n_threads() if many else 1
         self.n_threads = n_threads
 
-    def dense_rows(self):
-        """(X, normalized weights) when X is a dense NumPy array, else None."""
-        return (self.X, self.sw) if self.blocked else None
+    def curvature(self, coef, stride, floor):
+        from . import _curvature
+
+        X, sw = self.X[::stride, :], self.sw[::stride]
+        return _curvature.of_rows(X, sw, coef, self.fit_intercept, floor, self.xp, self.device)
 
     def loss_grad(self, coef):
         if self.blocked:

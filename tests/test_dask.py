@@ -140,8 +140,8 @@ def test_constant_step_fit_equals_numpy(client, case):
 )
 def test_auto_learning_rate_fit_equals_numpy(client, K, params):
     """'auto' steps depend on comparisons of J (line search, restarts): rounding may
-    flip one, so the fits are compared at the solver's tolerance. Whitening is for
-    in-memory data: both fits use the diagonal preconditioner."""
+    flip one, so the fits are compared at the solver's tolerance (here in the diagonal
+    coordinates; the whitened ones: test_default_fit_whitens_as_numpy_does)."""
     X, y, s = _data(K=K, seed=1)
     params = dict(params, learning_rate="auto", tol=1e-4, max_iter=300, preconditioner="diagonal")
     ref, est = _fit_both(params, X, y, s)
@@ -151,6 +151,22 @@ def test_auto_learning_rate_fit_equals_numpy(client, K, params):
     assert_allclose(est.intercept_, ref.intercept_, rtol=1e-3, atol=1e-3 * scale)
     assert est.loss_curve_[-1] == pytest.approx(ref.loss_curve_[-1], rel=1e-6)
     assert est.loss_curve_[0] == pytest.approx(ref.loss_curve_[0], rel=1e-12)
+
+
+@pytest.mark.parametrize("K", [2, 3])
+def test_default_fit_whitens_as_numpy_does(client, K):
+    """The same path as in memory: the same whitened coordinates from the same row
+    sample (every 3rd row of 45,000, in chunks that are not multiples of 3), so the same
+    iterations and, to rounding, the same model, at default settings."""
+    rng = np.random.default_rng(2)
+    A = rng.standard_normal((10, 10)) @ np.diag(np.logspace(0, -2, 10))
+    X = rng.standard_normal((45_000, 10)) @ A
+    y = np.argmax(X @ rng.standard_normal((10, K)) + rng.logistic(size=(45_000, K)), axis=1)
+    ref = GDLogisticRegression().fit(X, y)
+    diagonal = GDLogisticRegression(preconditioner="diagonal", max_iter=300).fit(X, y)
+    assert ref.n_iter_ * 3 < diagonal.n_iter_  # the path whitens
+    est = GDLogisticRegression().fit(*_to_dask(X, y, chunk=7000))
+    _assert_same_fit(ref, est, rtol=1e-8)
 
 
 def test_float32_stays_float32(client):

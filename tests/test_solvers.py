@@ -6,7 +6,7 @@ from scipy.optimize import brentq
 
 from sk_gdlogreg import _penalty
 from sk_gdlogreg._coordinates import Standardization
-from sk_gdlogreg._objective import Data, InMemoryData, Objective
+from sk_gdlogreg._objective import DataTerm, InMemoryData, Objective
 from sk_gdlogreg._penalty import L1Penalty
 from sk_gdlogreg._solvers import SOLVERS, Problem, Result, solve
 
@@ -132,7 +132,7 @@ def test_penalty_strengths_scale_with_the_weight_sum():
 
 def test_data_term_attributes():
     data = InMemoryData(np.zeros((4, 3), np.float32), np.array([0, 1, 2, 1]), np.ones(4), 3, True)
-    assert isinstance(data, Data)
+    assert isinstance(data, DataTerm)
     assert (data.n_outputs, data.n_features, data.dtype) == (3, 3, np.float32)
     assert Objective(data, 0.0).coef_shape == (3, 4)
 

@@ -80,14 +80,52 @@ def test_float32_stays_float32():
 
 def test_forced_whitening_where_it_cannot_apply_raises():
     X, y = correlated(300, 5)
-    with pytest.raises(ValueError, match="preconditioner='whitening' needs dense NumPy X"):
-        GDLogisticRegression(preconditioner="whitening").fit(sp.csr_matrix(X), y)
+    wide = np.zeros((4, 2048))
+    with pytest.raises(ValueError, match=r"2049 x 2049 curvature matrix \(32 MiB\).*2048 feat"):
+        GDLogisticRegression(preconditioner="whitening").fit(wide, [0, 1, 0, 1])
     with pytest.raises(ValueError, match="l1_ratio"):
         GDLogisticRegression(preconditioner="whitening", l1_ratio=0.5).fit(X, y)
     # where auto cannot whiten it keeps the diagonal coordinates: the same fit
     auto = GDLogisticRegression(l1_ratio=0.5).fit(X, y)
     diagonal = GDLogisticRegression(l1_ratio=0.5, preconditioner="diagonal").fit(X, y)
     np.testing.assert_array_equal(auto.coef_, diagonal.coef_)
+
+
+@pytest.mark.parametrize("K", [1, 3])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_sparse_curvature_equals_the_dense_one(K, fit_intercept):
+    """The same rows and the same matrix, by sparse products (sparse rows) or BLAS
+    (dense ones), on X with zeros, in units far apart."""
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((5000, 30)) * (rng.random((5000, 30)) < 0.2) * np.logspace(-3, 3, 30)
+    X[:, 4] = 0.0  # an empty column
+    y = rng.integers(0, 2 if K == 1 else K, 5000)
+    theta = rng.normal(size=(K, 30 + fit_intercept)) * 1e-3
+    results = []
+    for Xc in (X, sp.csr_matrix(X), sp.csc_matrix(X), sp.csr_matrix(X[:, :1] * 0 + X)):
+        obj = Objective(
+            InMemoryData(Xc, y, rng.random(5000) * 0 + 1, max(K, 2), fit_intercept), 0.1
+        )
+        Hn, c = obj.curvature(theta, 1000)  # every 5th row
+        results.append(c[:, None] * Hn * c[None, :])
+    for H in results[1:]:
+        np.testing.assert_allclose(H, results[0], rtol=1e-12, atol=1e-14 * np.abs(results[0]).max())
+
+
+def test_every_container_takes_the_same_path():
+    """Dense (C or F order), CSR, CSC: the same decisions, so the same iterations and,
+    to rounding, the same model. (Dask and the Array API: in their own test files.)"""
+    X, y = correlated(6000, 20)
+    ref = GDLogisticRegression().fit(X, y)
+    diagonal = GDLogisticRegression(preconditioner="diagonal").fit(X, y)
+    assert ref.n_iter_ * 3 < diagonal.n_iter_  # the path whitens
+    for Xc in (np.asfortranarray(X), sp.csr_matrix(X), sp.csc_matrix(X)):
+        clf = GDLogisticRegression().fit(Xc, y)
+        assert clf.n_iter_ == ref.n_iter_
+        np.testing.assert_allclose(
+            clf.coef_, ref.coef_, rtol=1e-8, atol=1e-8 * np.abs(ref.coef_).max()
+        )
+        np.testing.assert_allclose(clf.intercept_, ref.intercept_, rtol=1e-8, atol=1e-10)
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # tol=0
