@@ -66,17 +66,26 @@ settings = {
     "learning_rate=1.5 (large)": 1.5,
     'learning_rate="auto"': "auto",
 }
+RADIUS = 0.01  # "within": a distance ||w - w*|| in the coefficients, not a gap in J
 paths = {}
 print(f"minimum: w* = ({w_star[0]:.3f}, {w_star[1]:.3f}), J* = {J_star:.4f}")
+print("J - J*: the gap in the cost; ||w - w*||: the distance of the coefficients to w*")
 for title, learning_rate in settings.items():
     points, messages = path(learning_rate)
     paths[title] = points
     distance = np.linalg.norm(points - w_star, axis=1)
-    within = np.flatnonzero(distance < 0.01)
-    reached = f"within 0.01 of w* from step {within[0]}" if len(within) else "not within 0.01"
+    # a zigzag can enter the ball and leave it again: report the step from
+    # which every iterate stays inside, if the last one is inside at all
+    outside = np.flatnonzero(distance >= RADIUS)
+    if distance[-1] >= RADIUS:
+        reached = f"not within {RADIUS} of w*"
+    else:
+        first = outside[-1] + 1 if len(outside) else 0
+        reached = f"within {RADIUS} of w* from step {first} on"
     print(
         f"{title}: after {N_STEPS} steps J - J* = {J(*points[-1]) - J_star:.1e}, "
-        f"{reached}" + "".join(f"; warned: {message}" for message in messages)
+        f"||w - w*|| = {distance[-1]:.1e}, {reached}"
+        + "".join(f"; warned: {message}" for message in messages)
     )
 
 w1, w2 = np.meshgrid(np.linspace(-0.6, 2.6, 161), np.linspace(-1.6, 0.9, 126))

@@ -141,16 +141,24 @@ class LossCurveDisplay:
             Legend entries, one per curve; ``None`` uses ``self.name``. If
             still ``None``, no legend is drawn.
         log_y : bool, default=False
-            Use a logarithmic y-axis. With ``relative_to``, points where the
-            difference is not positive (the minimum itself) are left out.
+            Use a logarithmic y-axis. With ``relative_to``, the points where
+            ``J - J_ref`` is not above the rounding error of J,
+            ``16 * eps * |J_ref|`` (``eps`` of float64, the slack the solvers
+            allow when they compare two values of J), are left out (NaN in
+            the line's y data): the reference point itself, whose difference
+            is 0, and the points of a run that has reached ``J_ref`` to
+            rounding error, whose differences of a few units in the last
+            place are noise that would pull the axis down to about 1e-17.
         relative_to : None, "min" or float, default=None
             Draw ``J - J_ref`` (the suboptimality) instead of ``J``: ``"min"``
             takes ``J_ref`` as the smallest value of all the curves drawn, a
             float is ``J_ref`` itself (for example the optimum from a fit to a
             much tighter ``tol``). With ``log_y=True`` this shows the rate of
-            convergence; with ``"min"`` the curve that holds the minimum bends
-            down to it at its end, which a float reference below every curve
-            avoids.
+            convergence. With ``"min"``, the last point of the curve that
+            holds the minimum is not drawn (its difference is 0), and the
+            points just before it bend down: there ``J - min J`` is the
+            distance to that run's own end, smaller than its distance to the
+            optimum. A float reference below every curve avoids the bend.
         curve_kwargs : dict or list of dict, default=None
             Keyword arguments passed to matplotlib's ``plot``, the same for
             every curve (a dict) or one per curve (a list).
@@ -205,11 +213,16 @@ class LossCurveDisplay:
             _, ax = plt.subplots()
         self.ax_, self.figure_, self.reference_ = ax, ax.figure, reference
 
+        if log_y and reference is not None:
+            # Differences within the rounding error of J are noise, not
+            # progress: drawn on a log scale they would send a curve down to
+            # about 1e-17, far below everything else. Not drawn.
+            floor = 16 * np.finfo(np.float64).eps * abs(reference)
         self.lines_ = []
         for curve, label, kwargs in zip(curves, names, curve_kwargs):
             y = curve if reference is None else curve - reference
             if log_y and reference is not None:
-                y = np.where(y > 0, y, np.nan)
+                y = np.where(y > floor, y, np.nan)
             kwargs = {"label": label, **kwargs}
             self.lines_.extend(ax.plot(np.arange(len(curve)), y, **kwargs))
         self.line_ = self.lines_[0] if n_curves == 1 else self.lines_

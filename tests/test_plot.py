@@ -144,7 +144,8 @@ def test_relative_to_min_is_shared_by_all_curves(pyplot, fits):
         np.testing.assert_allclose(line.get_ydata(), np.asarray(clf.loss_curve_) - J_min)
     assert min(np.min(line.get_ydata()) for line in disp.lines_) == 0
 
-    # on a log scale, the zero at the minimum is left out (NaN), nothing else
+    # on a log scale, the zero at the minimum is left out (NaN); these fits
+    # stopped at tol=1e-4, so no other point is within rounding error of it
     disp = LossCurveDisplay.from_estimators(fits, relative_to="min", log_y=True)
     y = np.concatenate([line.get_ydata() for line in disp.lines_])
     J = np.concatenate([np.asarray(clf.loss_curve_) for clf in fits])
@@ -158,6 +159,41 @@ def test_relative_to_float(pyplot, fits):
     assert disp.reference_ == J_star
     np.testing.assert_allclose(disp.line_.get_ydata(), np.asarray(fits[0].loss_curve_) - J_star)
     assert "J_ref" in disp.ax_.get_ylabel()
+
+
+def test_log_y_leaves_out_differences_within_rounding_error(pyplot, data):
+    """Runs that reach the optimum to rounding error end with J - min J of a few
+    units in the last place (about 1e-17). On a log scale such noise would send
+    the curves to the bottom of the plot, far below everything else: those
+    points are left out, like the minimum itself; the points above stay."""
+    X, y = data
+    fits = [
+        GDLogisticRegression(learning_rate=lr, tol=1e-12, max_iter=5000).fit(X, y)
+        for lr in (1.0, "auto")
+    ]
+    curves = [np.asarray(clf.loss_curve_) for clf in fits]
+    J_min = min(curve.min() for curve in curves)
+    floor = 16 * np.finfo(np.float64).eps * J_min  # the rounding error of J
+    # the premise: each run has points above J_min but within rounding error of it
+    for curve in curves:
+        assert np.any((curve > J_min) & (curve - J_min <= floor))
+
+    disp = LossCurveDisplay.from_estimators(fits, relative_to="min", log_y=True)
+    for line, curve in zip(disp.lines_, curves):
+        y = line.get_ydata()
+        noise = curve - J_min <= floor
+        np.testing.assert_array_equal(np.isnan(y), noise)
+        np.testing.assert_allclose(y[~noise], curve[~noise] - J_min)
+        assert np.all(y[~noise] > floor)
+        assert np.count_nonzero(~noise) >= 10  # the descent itself is still drawn
+
+    # the same rule for a float reference; a linear axis draws every point
+    ulp = np.spacing(0.2)
+    curve = [0.7, 0.3, 0.2 + 2 * ulp, 0.2]
+    disp = LossCurveDisplay(loss_curve=curve).plot(relative_to=0.2, log_y=True)
+    np.testing.assert_allclose(disp.line_.get_ydata(), [0.5, 0.1, np.nan, np.nan])
+    disp = LossCurveDisplay(loss_curve=curve).plot(relative_to=0.2)
+    np.testing.assert_allclose(disp.line_.get_ydata(), [0.5, 0.1, 2 * ulp, 0])
 
 
 @pytest.mark.parametrize("relative_to", ["max", True, [0.1], "MIN"])
