@@ -47,6 +47,13 @@ loops take optional sample weights s_i and divide by their sum S instead of m
 (with unit weights, S = m). With w of shape (K, n) and b of shape (K,), the
 loops handle K > 2 classes with a softmax, as the estimator does.
 
+Every function checks its input first, as the estimator does (the decorator
+``@_checks.checks_input`` above it; the checks themselves are in
+``_lecture_checks.py``): a list is read as an array, and NaN in X, labels other
+than 0 and 1, or a w of the wrong shape raise an error that says so.
+``gradient_descent`` also warns when J goes up, the sign of a learning rate too
+large for the data.
+
 Example: one iteration on the lecture's two features, three ways::
 
     >>> import numpy as np
@@ -69,6 +76,7 @@ import math
 import numpy as np
 import scipy.sparse as sp
 
+from . import _lecture_checks as _checks
 from . import _objective
 
 __all__ = [
@@ -101,6 +109,7 @@ def sigmoid(z):
     return _objective.sigmoid(np.asarray(z))[()]
 
 
+@_checks.checks_input(_checks.forward)
 def forward(X, w, b):
     """The forward pass for all m examples at once: ``z = X w + b``, ``a = sigma(z)``.
 
@@ -119,11 +128,18 @@ def forward(X, w, b):
         The logits ``w . x_i + b``.
     a : ndarray of shape (m,)
         The predicted probabilities that y = 1.
+
+    Raises
+    ------
+    ValueError
+        If X is not a 2-D array of finite real numbers, w does not have one
+        weight per column of X, or b is not one finite number.
     """
     z = X @ w + b
     return z, sigmoid(z)
 
 
+@_checks.checks_input(_checks.cost)
 def cost(z, y):
     """The cost ``J = (1/m) sum_i L(a_i, y_i)``, from z.
 
@@ -142,10 +158,17 @@ def cost(z, y):
     -------
     J : float
         The average loss over the m examples.
+
+    Raises
+    ------
+    ValueError
+        If z is not a 1-D array of finite numbers, or y is not one label 0 or 1
+        per value of z.
     """
     return float(np.mean(_objective.softplus(z) - y * z))  # softplus(z) = log(1 + exp(z))
 
 
+@_checks.checks_input(_checks.backward)
 def backward(X, a, y):
     """The backward pass for all m examples at once.
 
@@ -164,12 +187,19 @@ def backward(X, a, y):
         ``X^T dz / m`` with ``dz = a - y``: the mean of the per-example ``x_i dz_i``.
     db : float
         The mean of ``dz``.
+
+    Raises
+    ------
+    ValueError
+        If X is not a 2-D array of finite real numbers, a does not hold one
+        probability in [0, 1] per row of X, or y one label 0 or 1 per row.
     """
     dz = a - y
     m = X.shape[0]
     return X.T @ dz / m, float(np.sum(dz) / m)
 
 
+@_checks.checks_input(_checks.update)
 def update(w, b, dw, db, learning_rate):
     """One gradient-descent step: ``w := w - alpha dw``, ``b := b - alpha db``.
 
@@ -184,10 +214,19 @@ def update(w, b, dw, db, learning_rate):
     -------
     w, b : ndarray or float
         The updated parameters.
+
+    Raises
+    ------
+    ValueError
+        If a parameter or derivative is not finite, dw and w (or db and b)
+        differ in shape, or the learning rate is not a finite number > 0.
+    TypeError
+        If the learning rate is not a real number.
     """
     return w - learning_rate * dw, b - learning_rate * db
 
 
+@_checks.checks_input(_checks.cost_and_gradients)
 def cost_and_gradients(X, y, w, b):
     """J, dw and db for all m examples, vectorized: no loop in Python.
 
@@ -210,6 +249,13 @@ def cost_and_gradients(X, y, w, b):
         The derivative dJ/dw: the average of ``x_i dz_i``.
     db : float
         The derivative dJ/db: the average of ``dz_i``.
+
+    Raises
+    ------
+    ValueError
+        If X is not a 2-D array of finite real numbers, y not one label 0 or 1
+        per row of X, w not one finite weight per column of X, or b not one
+        finite number.
     """
     z, a = forward(X, w, b)
     J = cost(z, y)
@@ -274,6 +320,7 @@ def _weights(sample_weight, m):
     return [1.0] * m if sample_weight is None else np.asarray(sample_weight).tolist()
 
 
+@_checks.checks_input(_checks.loops)
 def cost_and_gradients_full_loops(X, y, w, b, sample_weight=None):
     """J, dw and db with two explicit loops: over the examples, and over the features.
 
@@ -302,6 +349,15 @@ def cost_and_gradients_full_loops(X, y, w, b, sample_weight=None):
         The accumulated ``x_i dz_i``, divided by S.
     db : float or ndarray of shape (K,)
         The accumulated ``dz_i``, divided by S.
+
+    Raises
+    ------
+    ValueError
+        If X is not a 2-D array (or sparse matrix) of finite real numbers; w
+        not of shape (n,) or (K, n), or b not one number per row of w; y not
+        one label per row of X, 0 or 1 (or a class index below K when w has
+        K > 1 rows); or the sample weights not finite, non-negative, one per
+        example, and not all 0.
     """
     W, B, single = _as_classes(w, b)
     K, n = len(W), len(W[0])
@@ -327,6 +383,7 @@ def cost_and_gradients_full_loops(X, y, w, b, sample_weight=None):
     return J / S, *_as_given(dW, [db / S for db in dB], single)
 
 
+@_checks.checks_input(_checks.loops)
 def cost_and_gradients_examples_loop(X, y, w, b, sample_weight=None):
     """J, dw and db with one explicit loop, over the examples; features as vectors.
 
@@ -355,6 +412,15 @@ def cost_and_gradients_examples_loop(X, y, w, b, sample_weight=None):
         The accumulated ``x_i dz_i``, divided by S.
     db : float or ndarray of shape (K,)
         The accumulated ``dz_i``, divided by S.
+
+    Raises
+    ------
+    ValueError
+        If X is not a 2-D array (or sparse matrix) of finite real numbers; w
+        not of shape (n,) or (K, n), or b not one number per row of w; y not
+        one label per row of X, 0 or 1 (or a class index below K when w has
+        K > 1 rows); or the sample weights not finite, non-negative, one per
+        example, and not all 0.
     """
     W = np.atleast_2d(w).astype(np.float64)
     B = np.atleast_1d(b).astype(np.float64)
@@ -373,13 +439,16 @@ def cost_and_gradients_examples_loop(X, y, w, b, sample_weight=None):
     return J / S, *_as_given((dW / S).tolist(), (dB / S).tolist(), np.ndim(w) == 1)
 
 
+# The loop modes, without their input checks (``__wrapped__``): gradient_descent
+# and the estimator's ``loop_mode`` check X and y once, not at every iteration.
 LOOPS = {
-    None: cost_and_gradients,
-    "examples": cost_and_gradients_examples_loop,
-    "full": cost_and_gradients_full_loops,
+    None: cost_and_gradients.__wrapped__,
+    "examples": cost_and_gradients_examples_loop.__wrapped__,
+    "full": cost_and_gradients_full_loops.__wrapped__,
 }
 
 
+@_checks.checks_input(_checks.gradient_descent)
 def gradient_descent(X, y, learning_rate=0.1, n_iter=100, loop_mode=None):
     """Fit w and b by ``n_iter`` iterations of gradient descent from w = 0, b = 0.
 
@@ -405,11 +474,28 @@ def gradient_descent(X, y, learning_rate=0.1, n_iter=100, loop_mode=None):
         The bias after ``n_iter`` updates.
     costs : list of float
         J at the start of each iteration: ``costs[0]`` is J at w = 0, b = 0.
+
+    Raises
+    ------
+    ValueError
+        If X is not a 2-D array of finite real numbers; y not one label 0 or 1
+        per row of X, or only one of the two; the learning rate not a finite
+        number > 0; n_iter negative; or loop_mode not one of ``LOOPS``.
+    TypeError
+        If the learning rate is not a real number, or n_iter not an integer.
+
+    Warns
+    -----
+    ConvergenceWarning
+        Once, if J went up between two iterations (``costs[k] > costs[k - 1]``)
+        or stopped being finite: the learning rate is too large for this data.
     """
     w, b = np.zeros(X.shape[1]), 0.0
     costs = []
-    for _ in range(n_iter):
-        J, dw, db = LOOPS[loop_mode](X, y, w, b)
-        costs.append(J)
-        w, b = update(w, b, dw, db, learning_rate)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported just below
+        for _ in range(n_iter):
+            J, dw, db = LOOPS[loop_mode](X, y, w, b)
+            costs.append(J)
+            w, b = update(w, b, dw, db, learning_rate)
+    _checks.warn_about_costs(costs, w, b, learning_rate)
     return w, b, costs
