@@ -57,14 +57,13 @@ EXPECTED = {
         ["plot_decision_boundary.png"],
     ),
     # each time the best of k runs, k printed per row (many for small m, few for
-    # large); at m = 3000, n = 2 (the first table) the loop over examples is
-    # over 5 times slower than the vectorized path (about 70x when measured)
+    # large); the times themselves are not asserted: tests are not benchmarks
     "plot_loops_vs_vectorized.py": (
         [r"n = 2 features, 5 iterations; fit time in ms, each the best of k runs",
          r"n = 100 features, 5 iterations; fit time in ms, each the best of k runs",
          r"\n +m +k +full +examples +vectorized",
          r"\n +100 +15 +\S+ +\S+ +\S+ +\d+x +\d+x\n",
-         (rf"\n +3000 +3 +\S+ +\S+ +\S+ +\d+x +{NUMBER}x\n", (5, INF))],
+         r"\n +3000 +3 +\S+ +\S+ +\S+ +\d+x +\d+x\n"],
         ["plot_loops_vs_vectorized.png"],
     ),
     "plot_learning_rate_grid.py": (
