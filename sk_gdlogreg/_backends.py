@@ -21,7 +21,7 @@ from sklearn.utils.validation import check_X_y
 
 from . import lecture
 from ._data import FitData, check_two_classes, class_weights
-from ._objective import DataTerm, InMemoryData
+from ._objective import DataTerm, InMemoryData, curvature_of_rows
 from ._sklearn import (
     check_sample_weight,
     get_feature_names,
@@ -158,11 +158,9 @@ class LoopData(DataTerm):
 
     def curvature(self, coef, stride, floor):
         """As the vectorized data term's: whitening is not part of the lecture."""
-        from . import _curvature
-
         sw = self.sample_weight / self.sample_weight.sum()
         X, sw = self.X[::stride], sw[::stride]
-        return _curvature.of_rows(X, sw, coef, self.fit_intercept, floor)
+        return curvature_of_rows(X, sw, coef, self.fit_intercept, floor)
 
     def loss_grad(self, coef):
         n_features = self.n_features

@@ -144,7 +144,7 @@ class Whitening:
     ``H`` is (an estimate of) the Hessian of J with respect to one row of
     coefficients ``theta_k = [w_k, b_k]``: ``[X 1]^T diag(omega) [X 1]`` plus the
     L2 term, with omega the curvature of the log-loss at each example
-    (``_curvature.py``). In ``v = L^T theta`` the Hessian is about the identity,
+    (``_objective.curvature_block``). In ``v = L^T theta`` the Hessian is about the identity,
     whatever the scales and correlations of the features: gradient descent then
     takes about as many steps as on standardized, uncorrelated features. It is
     still gradient descent, on the linearly transformed features ``[X 1] L^{-T}``.

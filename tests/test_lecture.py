@@ -348,3 +348,10 @@ def test_gradient_descent_is_quiet_on_standardized_data(loop_mode):
         warnings.simplefilter("error")
         _, _, costs = lecture.gradient_descent(X, y, 0.1, n_iter, loop_mode=loop_mode)
     assert costs[-1] < costs[0]
+
+
+def test_the_checked_loop_modes_are_the_loops():
+    """The check of loop_mode lists the modes lecture.LOOPS has (kept apart: no import cycle)."""
+    from sk_gdlogreg import _lecture_checks
+
+    assert tuple(lecture.LOOPS) == _lecture_checks.LOOP_MODES
