@@ -145,7 +145,8 @@ def _column_sizes(X, xp, acc, block_rows):
 
 # Stored values of a sparse matrix per chunk of its column statistics. A chunk
 # makes a few float64 and index arrays of its length (about 50 bytes a value:
-# 3 MB), so the statistics never hold anything the size of X.
+# 3 MB) and one entry per line (row of CSR) it spans, so the statistics never
+# hold anything the size of X's values.
 SPARSE_CHUNK = 2**16
 
 
@@ -154,15 +155,18 @@ def _stored_values(X):
 
     ``values`` in float64 (float32 values of 1e38 square beyond float32's range).
     ``indices`` holds one index of each stored value (the column in CSR, the
-    row in CSC); the other, the line it is stored in, is found by a binary
-    search of its position in ``indptr``.
+    row in CSC); the other, the line it is stored in, is repeated from
+    ``indptr`` for the lines the chunk spans.
     """
     indptr, chunk = X.indptr, SPARSE_CHUNK
-    for start in range(0, int(indptr[-1]), chunk):
-        stop = min(start + chunk, int(indptr[-1]))
-        # positions in indptr's own dtype: searchsorted would copy indptr to match
-        positions = np.arange(start, stop, dtype=indptr.dtype)
-        line = np.searchsorted(indptr, positions, side="right") - 1
+    end = int(indptr[-1])
+    for start in range(0, end, chunk):
+        stop = min(start + chunk, end)
+        # the lines holding values start .. stop-1, and how many of those each holds
+        first = int(np.searchsorted(indptr, start, side="right")) - 1
+        last = int(np.searchsorted(indptr, stop, side="left"))
+        counts = np.diff(np.clip(indptr[first : last + 1], start, stop))
+        line = np.repeat(np.arange(first, last), counts)
         other = X.indices[start:stop]
         values = X.data[start:stop].astype(np.float64)
         yield (values, line, other) if X.format == "csr" else (values, other, line)
