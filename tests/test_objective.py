@@ -12,7 +12,7 @@ import pytest
 import reference
 import scipy.sparse as sp
 
-from sk_gdlogreg import _blocks
+from sk_gdlogreg import _backends, _blocks
 from sk_gdlogreg._backends import weighted_mean_std
 from sk_gdlogreg._coordinates import Standardization
 from sk_gdlogreg._objective import InMemoryData, Objective, data_term, targets
@@ -205,3 +205,89 @@ def test_weighted_mean_std_against_numpy():
     md, sd = weighted_mean_std(X[:100], w[:100] / w[:100].sum())
     np.testing.assert_allclose(ms, md, rtol=1e-12)
     np.testing.assert_allclose(ss, sd, rtol=1e-6)
+
+
+def _dense_weighted_stats(X, w):
+    """Weighted mean and standard deviation of each column of dense X, by definition."""
+    mean = np.average(X, axis=0, weights=w)
+    return mean, np.sqrt(np.average((X - mean) ** 2, axis=0, weights=w))
+
+
+def _sparse_problem(rng, m=300, n=12):
+    """Sparse X with empty, full, single-value and offset columns; weights with zeros."""
+    X = sp.random_array((m, n), density=0.2, rng=rng, data_sampler=rng.standard_normal).toarray()
+    X[:, 0] = 0  # an empty column
+    X[:, 1] = rng.normal(loc=1e6, scale=1e-2, size=m)  # every row stored: mean dwarfs spread
+    X[:, 2] = 0
+    X[5, 2] = 4.0  # a single stored value
+    X[X[:, 3] != 0, 3] += 1e4  # offset stored values among zeros
+    w = rng.uniform(size=m) * 3.0  # not normalized
+    w[rng.random(m) < 0.2] = 0  # rows of zero weight...
+    X[w == 0, 4] = 1e5  # ...whose values must not count
+    return X, w
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_weighted_mean_std_of_sparse_x_against_dense_references(fmt, monkeypatch):
+    """Chunked sparse statistics (implicit zeros included) equal the dense ones,
+    and scikit-learn's mean_variance_axis, whatever the chunks' boundaries."""
+    from sklearn.utils.sparsefuncs import mean_variance_axis
+
+    monkeypatch.setattr(_backends, "SPARSE_CHUNK", 7)  # chunks cut through rows and columns
+    rng = np.random.default_rng(11)
+    X, w = _sparse_problem(rng)
+    ref_mean, ref_std = _dense_weighted_stats(X, w)
+    Xs = sp.csr_matrix(X).asformat(fmt)
+    mean, std = weighted_mean_std(Xs, w)
+    np.testing.assert_allclose(mean, ref_mean, rtol=1e-13, atol=1e-300)
+    np.testing.assert_allclose(std, ref_std, rtol=1e-6, atol=1e-300)
+    sk_mean, sk_var = mean_variance_axis(sp.csr_matrix(X), axis=0, weights=w)
+    np.testing.assert_allclose(mean, sk_mean, rtol=1e-13)
+    np.testing.assert_allclose(std, np.sqrt(sk_var), rtol=1e-6)
+    # the constant and empty columns: a spread of exactly 0
+    assert std[0] == 0 and mean[0] == 0
+    # the same statistics from the dense path
+    mean_d, std_d = weighted_mean_std(X, w, block_rows=64)
+    np.testing.assert_allclose(mean, mean_d, rtol=1e-13)
+    np.testing.assert_allclose(std, std_d, rtol=1e-6)
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+@pytest.mark.parametrize("scale", [1e200, 1e-300])
+def test_weighted_mean_std_of_sparse_x_in_extreme_units(fmt, scale, monkeypatch):
+    """Values of 1e200 (squares overflow) or 1e-300 (squares underflow): the
+    statistics are those of the unit-scale data, times the scale."""
+    monkeypatch.setattr(_backends, "SPARSE_CHUNK", 50)
+    rng = np.random.default_rng(12)
+    X, w = _sparse_problem(rng)
+    X = X[:, [0, 2, 3, 5, 6]]  # the columns whose mean does not dwarf the spread
+    ref_mean, ref_std = _dense_weighted_stats(X, w)
+    mean, std = weighted_mean_std(sp.csr_matrix(X * scale).asformat(fmt), w)
+    assert np.all(np.isfinite(mean)) and np.all(np.isfinite(std))
+    np.testing.assert_allclose(mean / scale, ref_mean, rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(std / scale, ref_std, rtol=1e-10, atol=1e-300)
+
+
+def test_weighted_mean_std_of_sparse_float32_near_its_largest_value():
+    """float32 values of 1e38, whose squares are out of float32's range."""
+    rng = np.random.default_rng(13)
+    X, w = _sparse_problem(rng)
+    X = X[:, [2, 3, 5, 6]]
+    X32 = (X / np.abs(X).max() * 3e38).astype(np.float32)
+    ref_mean, ref_std = _dense_weighted_stats(X32.astype(np.float64), w)
+    mean, std = weighted_mean_std(sp.csr_matrix(X32), w.astype(np.float32))
+    assert mean.dtype == np.float64 and np.all(np.isfinite(std))
+    np.testing.assert_allclose(mean, ref_mean, rtol=1e-6)
+    np.testing.assert_allclose(std, ref_std, rtol=1e-6)
+
+
+def test_weighted_mean_std_sums_duplicate_sparse_entries():
+    """A matrix with duplicate entries means their sums, as X @ w does."""
+    data, indices, indptr = [1.0, 2.0, 5.0, -1.0], [0, 0, 0, 1], [0, 2, 3, 3, 4]
+    X = sp.csr_matrix((data, indices, indptr), shape=(4, 2))
+    w = np.array([1.0, 2.0, 0.5, 1.0])
+    ref_mean, ref_std = _dense_weighted_stats(X.toarray(), w)
+    mean, std = weighted_mean_std(X, w)
+    np.testing.assert_allclose(mean, ref_mean, rtol=1e-14)
+    np.testing.assert_allclose(std, ref_std, rtol=1e-14)
+    assert X.data.tolist() == data  # the user's matrix is left as it was
