@@ -7,10 +7,10 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from . import _backends, _blocks, _penalty
-from ._coordinates import WHITEN_EVERY, solver_coordinates, whitening
+from . import _backends
 from ._data import FitSettings
-from ._objective import Objective, log_softmax, sigmoid, softplus
+from ._objective import log_softmax, sigmoid, softplus
+from ._plan import make_plan, solver_name
 from ._report import IterationHooks, stop_reason, warn_about
 from ._sklearn import (
     CallbackSupportMixin,
@@ -22,7 +22,6 @@ from ._sklearn import (
     get_namespace,
     move_to,
 )
-from ._solvers import SOLVERS, Problem, solve
 
 
 def _is_fitted_attribute(name):
@@ -90,8 +89,9 @@ class GDLogisticRegression(CallbackSupportMixin, LinearClassifierMixin, BaseEsti
         always moves on the raw coefficients). ``"diagonal"``: standardized
         features. ``"whitening"``: standardized and decorrelated by the
         curvature of J (its Hessian, estimated from a sample of rows), renewed
-        every 5 iterations at the current point; dense NumPy X without an L1
-        term only. ``"auto"``: diagonal, switching to whitening when 5
+        every 5 iterations at the current point; without an L1 term and for
+        at most 2,047 features (the matrix is (n_features + 1)^2), on any
+        container. ``"auto"``: diagonal, switching to whitening when 5
         iterations did not converge and the curvature matrix is cheap next to
         a pass over X.
     warm_start : bool, default=False
@@ -234,20 +234,14 @@ class GDLogisticRegression(CallbackSupportMixin, LinearClassifierMixin, BaseEsti
             self.feature_names_in_ = data.feature_names_in
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
-        l1, l2 = _penalty.strengths(self.C, self.l1_ratio, data.weight_sum, data.weight_scale)
-        objective = Objective(data.data, l2)
-        auto_steps = self.learning_rate == "auto"
-        tol_coords, coords, step0 = solver_coordinates(
-            data.mean,
-            data.std,
-            l2,
-            objective.n_outputs,
-            self.fit_intercept,
-            auto_steps=auto_steps,
-            xp=objective.xp,
-            dtype=objective.dtype,
+        objective, plan = make_plan(
+            data,
+            C=self.C,
+            l1_ratio=self.l1_ratio,
+            learning_rate=self.learning_rate,
+            solver=self.solver,
+            preconditioner=self.preconditioner,
         )
-        problem = Problem(objective, l1, coords, tol_coords)
         theta0 = self._start(objective)
 
         callback_ctx = self._init_callback_context(max_subtasks=self.max_iter)
@@ -259,29 +253,13 @@ class GDLogisticRegression(CallbackSupportMixin, LinearClassifierMixin, BaseEsti
         else:
             iteration_ctx = None
         hooks = self._hooks(iteration_ctx)
-        # NumPy data: the passes' parallelism is their own threads (_blocks.py)
-        with _blocks.one_blas_thread(objective.xp is np):
-            recondition = whitening(objective, l1, self.preconditioner, auto_steps)
-            if recondition is not None and self.preconditioner == "whitening":
-                problem, step0 = problem.with_coords(recondition(theta0)), 1.0
-            result = solve(
-                SOLVERS[self._solver()],
-                problem,
-                theta0,
-                learning_rate=None if auto_steps else float(self.learning_rate),
-                max_iter=self.max_iter,
-                tol=self.tol,
-                step0=step0,
-                callback=hooks,
-                recondition=recondition,
-                every=WHITEN_EVERY,
-            )
+        result = plan.run(theta0, max_iter=self.max_iter, tol=self.tol, callback=hooks)
         if hooks is not None:
             hooks.close(stop_reason(result, self.max_iter, self.tol))
         warn_about(
             result,
             learning_rate=self.learning_rate,
-            solver=self._solver(),
+            solver=solver_name(self.solver, self.learning_rate),
             max_iter=self.max_iter,
             tol=self.tol,
             dtype=str(objective.dtype).rsplit(".", 1)[-1],
@@ -333,11 +311,6 @@ class GDLogisticRegression(CallbackSupportMixin, LinearClassifierMixin, BaseEsti
             )
             theta0 = xp.zeros_like(theta0)
         return theta0
-
-    def _solver(self):
-        if self.solver != "auto":
-            return self.solver
-        return "nesterov" if self.learning_rate == "auto" else "gd"
 
     @staticmethod
     def _moved(a, objective):

@@ -1,0 +1,92 @@
+"""The optimization plan of a fit, built in one place from the problem alone.
+
+Given the objective (``_objective.Objective``, whatever container holds the data),
+the column statistics of X and the estimator's parameters, ``make_plan`` decides
+everything about *how* J is minimized, and ``Plan.run`` does it:
+
+- the solver (plain or accelerated gradient descent) and its step: a constant
+  ``learning_rate`` on the raw coefficients, or automatic steps;
+- the coordinates the solver moves in (raw, standardized, whitened) and those
+  in which ``tol`` is measured (standardized: unit-free);
+- the first step, and whether and how often the coordinates are whitened anew;
+- BLAS on one thread while a fit on NumPy data runs (``_blocks.one_blas_thread``).
+
+Nothing here depends on the type of the arrays: the same problem in a NumPy
+array, a sparse matrix, a Dask array or on a GPU gets the same plan, and so
+takes the same path.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _blocks, _penalty
+from ._coordinates import WHITEN_EVERY, solver_coordinates, whitening
+from ._objective import Objective
+from ._solvers import SOLVERS, Problem, solve
+
+
+@dataclass
+class Plan:
+    solver: object  # a function of _solvers.SOLVERS
+    problem: Problem  # J + h in the first coordinates, and where tol is measured
+    learning_rate: float | None  # None: automatic steps
+    step0: float  # the first automatic step
+    recondition: object  # theta -> new coordinates (whitening), or None
+    every: int  # iterations between renewals of the coordinates
+    whiten_first: bool  # preconditioner="whitening": whitened from the first iteration
+
+    def run(self, theta0, *, max_iter, tol, callback=None):
+        """Minimize from raw coefficients ``theta0``; a ``_solvers.Result``."""
+        with _blocks.one_blas_thread(self.problem.xp is np):  # threads over blocks instead
+            problem, step0 = self.problem, self.step0
+            coords = self.recondition(theta0) if self.whiten_first else None
+            if coords is not None:  # whitened, the natural step is 1
+                problem, step0 = problem.with_coords(coords), 1.0
+            return solve(
+                self.solver,
+                problem,
+                theta0,
+                learning_rate=self.learning_rate,
+                max_iter=max_iter,
+                tol=tol,
+                step0=step0,
+                callback=callback,
+                recondition=self.recondition,
+                every=self.every,
+            )
+
+
+def solver_name(solver, learning_rate):
+    """The solver ``solver="auto"`` stands for: accelerated with automatic steps, plain
+    gradient descent (the lecture's update, exactly) with a constant learning rate."""
+    if solver != "auto":
+        return solver
+    return "nesterov" if learning_rate == "auto" else "gd"
+
+
+def make_plan(fit_data, *, C, l1_ratio, learning_rate, solver, preconditioner):
+    """The objective of ``fit_data`` (a backend's ``FitData``) and the plan to minimize it."""
+    l1, l2 = _penalty.strengths(C, l1_ratio, fit_data.weight_sum, fit_data.weight_scale)
+    objective = Objective(fit_data.data, l2)
+    auto_steps = learning_rate == "auto"
+    tol_coords, coords, step0 = solver_coordinates(
+        fit_data.mean,
+        fit_data.std,
+        l2,
+        objective.n_outputs,
+        objective.fit_intercept,
+        auto_steps=auto_steps,
+        xp=objective.xp,
+        dtype=objective.dtype,
+    )
+    plan = Plan(
+        solver=SOLVERS[solver_name(solver, learning_rate)],
+        problem=Problem(objective, l1, coords, tol_coords),
+        learning_rate=None if auto_steps else float(learning_rate),
+        step0=step0,
+        recondition=whitening(objective, l1, preconditioner, auto_steps),
+        every=WHITEN_EVERY,
+        whiten_first=auto_steps and preconditioner == "whitening",
+    )
+    return objective, plan
