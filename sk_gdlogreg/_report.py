@@ -98,8 +98,10 @@ def warn_about(result, *, learning_rate, solver, max_iter, tol, dtype):
                 "iterate with a finite J was kept"
             )
         else:
-            rise = "went up between iterations" if solver == "gd" else "rose above its start"
-            what = f"The objective J {rise} (first at iteration {result.increased_at})"
+            what = (
+                "The objective J went up after a gradient step (first at iteration "
+                f"{result.increased_at})"
+            )
         if result.stopped == "diverged" and result.increased_at is not None:
             what += f", after J first went up at iteration {result.increased_at}"
         message = f"{what[0].upper()}{what[1:]}. {advice}"

@@ -112,7 +112,9 @@ class Result:
     loss_curve: list = field(default_factory=list)
     residual: float = math.inf
     converged: bool = False
-    # the first iteration at which a constant step made F go up, if any
+    # the first iteration at which a plain gradient step (no momentum) with a
+    # constant learning rate made F go up, if any: the sign of a step too long
+    # for the curvature (a step below 2 / L never does), whatever the solver
     increased_at: int | None = None
     # why the solver stopped early without converging, if it did: "callback",
     # "diverged" (overflow: the last iterate with a finite F is kept), "line
@@ -159,15 +161,17 @@ class _Iterations:
         res.converged = res.residual <= self.tol
         return res.converged
 
+    def rose(self, k, F, plain):
+        """Notes iteration k's F if it went up from the last after a plain gradient step."""
+        curve, res = self.res.loss_curve, self.res
+        if plain and k and res.increased_at is None:
+            if F > curve[-2] + _slack(self.problem, F):
+                res.increased_at = k
+
     def progress(self, F, new, coef):
         """Counts iterations that changed neither F nor coef beyond rounding; True: stop."""
-        problem = self.problem
         curve = self.res.loss_curve
-        same_F = len(curve) > 1 and abs(F - curve[-2]) <= _slack(problem, F)
-        xp = problem.xp
-        change = float(xp.max(xp.abs(new - coef)))
-        size = float(xp.max(xp.abs(coef)))
-        if same_F and change <= 16 * problem.eps * size:
+        if len(curve) > 1 and _unchanged(self.problem, curve[-2], F, coef, new):
             self.stalled += 1
         else:
             self.stalled = 0
@@ -193,6 +197,15 @@ class _Iterations:
 def _slack(problem, J):
     """Rounding error allowed in a comparison of two values of J."""
     return 16 * problem.eps * abs(J)
+
+
+def _unchanged(problem, F_old, F_new, old, new):
+    """Whether neither F nor the coefficients changed by more than rounding error: the
+    one test of no progress, within a run (``_Iterations.progress``) and across runs."""
+    xp = problem.xp
+    if abs(F_new - F_old) > _slack(problem, F_old):
+        return False
+    return float(xp.max(xp.abs(new - old))) <= 16 * problem.eps * float(xp.max(xp.abs(old)))
 
 
 def _sufficient_decrease(problem, J, grad, J_new, move, step):
@@ -240,8 +253,7 @@ def _gd_update(problem, it, k, F, coef, J, grad, step, learning_rate):
     """Iteration k's update: (new, stop); ``new`` None when there is none."""
     res, penalty = it.res, problem.penalty
     if learning_rate is not None:
-        if k and F > res.loss_curve[-2] + _slack(problem, F) and res.increased_at is None:
-            res.increased_at = k
+        it.rose(k, F, plain=True)  # every step of gradient descent is a plain one
         new = penalty.prox(coef - step * grad, step)  # the update: w := w - alpha dw
         if not problem.all_finite(new):
             it.diverged(k)
@@ -304,6 +316,7 @@ def nesterov(problem, coef, *, learning_rate, max_iter, tol, step0=1.0, callback
     ahead_prev = grad_prev = None
     finite = coef  # the last point at which F was finite
     rises = 0
+    plain = True  # ahead came by a gradient step without momentum (the first, or a restart)
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is detected, not warned
         for k in range(max_iter):
             it.begin(k)
@@ -322,8 +335,7 @@ def nesterov(problem, coef, *, learning_rate, max_iter, tol, step0=1.0, callback
             rose = k > 0 and F > res.loss_curve[-2] + _slack(problem, F)
             rises = rises + 1 if rose else 0
             if learning_rate is not None:
-                if F > res.loss_curve[0] + _slack(problem, F) and res.increased_at is None:
-                    res.increased_at = k
+                it.rose(k, F, plain)
             elif ahead_prev is not None:
                 move, grad_change = ahead - ahead_prev, grad - grad_prev
                 move2, change2 = problem.dot(move, move), problem.dot(grad_change, grad_change)
@@ -345,6 +357,7 @@ def nesterov(problem, coef, *, learning_rate, max_iter, tol, step0=1.0, callback
                 ahead_next = new + ((t - 1) / t_new) * (new - coef)
                 if not problem.all_finite(ahead_next):
                     ahead_next, t_new = new, 1.0
+            plain = t == 1.0 or t_new == 1.0  # the first step (t = 1) has no momentum either
             ahead_prev, grad_prev = ahead, grad
             coef, ahead, t = new, ahead_next, t_new
             if it.end(k, coef) or stop:
@@ -418,10 +431,7 @@ def solve(
         total.loss_curve += res.loss_curve
         total.n_iter += res.n_iter
         total.residual, total.converged, total.stopped = res.residual, res.converged, res.stopped
-        xp = problem.xp
-        same = abs(total.loss_curve[-1] - F0) <= _slack(problem, F0) and float(
-            xp.max(xp.abs(new - theta))
-        ) <= 16 * problem.eps * float(xp.max(xp.abs(theta)))
+        same = _unchanged(problem, F0, total.loss_curve[-1], theta, new)
         stalled = stalled + res.n_iter if same else 0
         theta = new
         if stalled >= STALL_ITERATIONS and not (res.converged or res.stopped):

@@ -247,6 +247,22 @@ def test_small_constant_learning_rate_does_not_warn_about_learning_rate():
     assert np.all(np.diff(est.loss_curve_) <= 0)
 
 
+@pytest.mark.parametrize("solver", ["gd", "nesterov"])
+def test_a_rise_means_the_same_for_both_solvers(solver):
+    """'J went up' means one thing: a gradient step without momentum made J go up, which a
+    step below 2 / L never does (the accelerated solver's J may also rise by its momentum:
+    that is not counted). A step too long is named at the first iteration, by both."""
+    X, y = _breast(standardize=True)
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        safe = GDLogisticRegression(learning_rate=0.5, solver=solver, C=np.inf, max_iter=300)
+        safe.fit(X, y)
+    assert not [str(w.message) for w in rec if "went up" in str(w.message)]
+    with pytest.warns(ConvergenceWarning, match=r"went up after a gradient step \(first at "
+                      r"iteration 1\)\. learning_rate=50\.0 is too large"):  # fmt: skip
+        GDLogisticRegression(learning_rate=50.0, solver=solver, max_iter=20).fit(X, y)
+
+
 # ------------------------------------------------------------ hard but valid input
 @pytest.mark.parametrize("solver", ["gd", "nesterov"])
 @pytest.mark.parametrize("factor", [1e6, 1e-6])
