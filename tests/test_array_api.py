@@ -162,3 +162,28 @@ def test_loop_mode_accepts_array_api_input(namespace):
         )
     assert get_namespace(clf.coef_)[0] is get_namespace(X_xp)[0]
     np.testing.assert_allclose(to_numpy(clf.coef_), ref.coef_, rtol=1e-10)
+
+
+@needs_array_api_mode
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_default_fit_whitens_as_numpy_does(namespace, n_classes):
+    """The same path as NumPy: whitened coordinates from the same row sample, factorized
+    on the array's device, so the same iterations and, to rounding, the same model."""
+    xp, device = namespace
+    rng = np.random.default_rng(0)
+    U, _ = np.linalg.qr(rng.standard_normal((12, 12)))
+    V, _ = np.linalg.qr(rng.standard_normal((12, 12)))
+    X = rng.standard_normal((3000, 12)) @ (U @ np.diag(np.logspace(0, -3, 12)) @ V.T)  # cond 1e3
+    X = StandardScaler().fit_transform(X)
+    logits = X @ rng.standard_normal((12, n_classes)) + rng.logistic(size=(3000, n_classes))
+    y = np.argmax(logits, axis=1)
+    ref = GDLogisticRegression().fit(X, y)
+    assert ref.n_iter_ * 3 < GDLogisticRegression(preconditioner="diagonal").fit(X, y).n_iter_
+    with sklearn.config_context(array_api_dispatch=True):
+        clf = GDLogisticRegression().fit(xp.asarray(X, device=device), xp.asarray(y, device=device))
+    assert clf.n_iter_ == ref.n_iter_
+    scale = np.abs(ref.coef_).max()
+    np.testing.assert_allclose(to_numpy(clf.coef_), ref.coef_, rtol=1e-8, atol=1e-8 * scale)
+    np.testing.assert_allclose(
+        to_numpy(clf.intercept_), ref.intercept_, rtol=1e-8, atol=1e-8 * scale
+    )
