@@ -30,6 +30,7 @@ from ._sklearn import (
     max_precision_float_dtype,
     move_to,
 )
+from ._stats import weighted_mean_std
 
 
 def lazy_backend(X):
@@ -131,84 +132,6 @@ def _times_class_weights(s, y_idx, classes, class_weight, xp, device):
     return s, s_max * w_max * (p_max if p_max > 0 else 1.0)
 
 
-def _column_sizes(X, xp, acc, block_rows):
-    """The largest absolute value of each column (1 where 0), in ``acc``."""
-    if sp.issparse(X):
-        c = np.zeros(X.shape[1])
-        for values, _, cols in _stored_values(X):
-            np.maximum.at(c, cols, np.abs(values))
-    else:
-        c = xp.zeros(X.shape[1], dtype=acc, device=X.device)
-        for start in range(0, X.shape[0], block_rows):
-            xb = X[start : min(start + block_rows, X.shape[0]), :]
-            c = xp.maximum(c, xp.astype(xp.max(xp.abs(xb), axis=0), acc))
-    return xp.where(c > 0, c, xp.ones_like(c))
-
-
-# Stored values of a sparse matrix per chunk of its column statistics. A chunk
-# makes a few float64 and index arrays of its length (about 50 bytes a value:
-# 3 MB) and one entry per line (row of CSR) it spans, so the statistics never
-# hold anything the size of X's values.
-SPARSE_CHUNK = 2**16
-
-
-def _stored_values(X):
-    """(values, rows, cols) of a CSR or CSC matrix's stored values, a chunk at a time.
-
-    ``values`` in float64 (float32 values of 1e38 square beyond float32's range).
-    ``indices`` holds one index of each stored value (the column in CSR, the
-    row in CSC); the other, the line it is stored in, is repeated from
-    ``indptr`` for the lines the chunk spans.
-    """
-    indptr, chunk = X.indptr, SPARSE_CHUNK
-    end = int(indptr[-1])
-    for start in range(0, end, chunk):
-        stop = min(start + chunk, end)
-        # the lines holding values start .. stop-1, and how many of those each holds
-        first = int(np.searchsorted(indptr, start, side="right")) - 1
-        last = int(np.searchsorted(indptr, stop, side="left"))
-        counts = np.diff(np.clip(indptr[first : last + 1], start, stop))
-        line = np.repeat(np.arange(first, last), counts)
-        other = X.indices[start:stop]
-        values = X.data[start:stop].astype(np.float64)
-        yield (values, line, other) if X.format == "csr" else (values, other, line)
-
-
-def _sparse_mean_var(X, sw, c):
-    """Weighted column means and variances of sparse X / c, the implicit zeros included.
-
-    Two passes over the stored values, a chunk at a time: the means, then the
-    squared deviations from them (accurate when the mean dwarfs the spread,
-    where sum(w x^2) - mean^2 would cancel). A row without a stored value in
-    a column adds its weight times (0 - mean)^2; its weight is the total less
-    the stored rows', taken only where some row is not stored, since that
-    difference is a rounding error for a full column and mean^2 may dwarf the
-    variance. The deviations' sum, 0 in exact arithmetic, corrects the mean's
-    rounding error (the corrected two-pass algorithm, as scikit-learn's).
-    """
-    m, n = X.shape
-    sw = np.asarray(sw, dtype=np.float64)
-    total = float(np.sum(sw))
-    weighted_sum, stored_weight = np.zeros(n), np.zeros(n)
-    stored = np.zeros(n, dtype=np.int64)
-    for values, rows, cols in _stored_values(X):
-        w = sw[rows]
-        weighted_sum += np.bincount(cols, w * (values / c[cols]), minlength=n)
-        stored_weight += np.bincount(cols, w, minlength=n)
-        stored += np.bincount(cols, minlength=n)
-    mean = weighted_sum / total
-    deviations, squares = np.zeros(n), np.zeros(n)
-    for values, rows, cols in _stored_values(X):
-        w = sw[rows]
-        d = values / c[cols] - mean[cols]
-        deviations += np.bincount(cols, w * d, minlength=n)
-        squares += np.bincount(cols, w * d * d, minlength=n)
-    zero_weight = np.where(stored < m, total - stored_weight, 0.0)
-    deviations -= zero_weight * mean
-    squares += zero_weight * mean**2
-    return mean, (squares - deviations**2 / total) / total
-
-
 class LoopData(DataTerm):
     """The data term by the lecture's explicit loops (NumPy arrays only).
 
@@ -238,49 +161,3 @@ class LoopData(DataTerm):
         if self.fit_intercept:
             grad[:, n_features] = db
         return J, grad
-
-
-def weighted_mean_std(X, sw, xp=np, block_rows=1024):
-    """Column means and standard deviations under non-negative weights ``sw``.
-
-    Dense X is read twice, in blocks of rows, without the temporary copy that
-    ``X - mean`` would make: once for the size of each column, then for the
-    statistics of the columns divided by their size, so that no square
-    overflows or underflows whatever the units (1e200 or 1e-300). Per-block
-    statistics are merged with Chan's formula, which stays accurate when the
-    mean dwarfs the spread. Sparse X (CSR or CSC) is read the same way, its
-    stored values a chunk at a time (``_sparse_mean_var``): no scaled copy of
-    its values is made either. NumPy computes and returns float64 (even for
-    float32 X, whose squares could overflow); other namespaces X's dtype
-    (some devices have no float64).
-    """
-    if sp.issparse(X) and (X.format not in ("csr", "csc") or not X.has_canonical_format):
-        # each stored value must be a whole entry: duplicates summed (a copy, for
-        # such matrices only; X @ w, the fit's product, sums them too)
-        X = sp.csr_matrix(X, copy=True)
-        X.sum_duplicates()
-    acc = np.float64 if xp is np else X.dtype
-    c = _column_sizes(X, xp, acc, block_rows)
-    if sp.issparse(X):
-        mean, var = _sparse_mean_var(X, sw, c)
-        return mean * c, np.sqrt(np.maximum(var, 0)) * c  # var may round below 0
-    n_features = X.shape[1]
-    mean = xp.zeros(n_features, dtype=acc, device=X.device)
-    m2 = xp.zeros(n_features, dtype=acc, device=X.device)
-    total = 0.0
-    m = X.shape[0]
-    for start in range(0, m, block_rows):
-        stop = min(start + block_rows, m)  # the Array API leaves overlong slices undefined
-        xb = xp.astype(X[start:stop, :], acc) / c
-        wb = xp.astype(sw[start:stop], acc)
-        wsum = float(xp.sum(wb))
-        if wsum == 0:
-            continue
-        mb = wb @ xb / wsum
-        m2b = wb @ ((xb - mb) ** 2)
-        delta = mb - mean
-        new_total = total + wsum
-        mean += delta * (wsum / new_total)
-        m2 += m2b + delta**2 * (total * wsum / new_total)
-        total = new_total
-    return mean * c, xp.sqrt(m2 / total) * c

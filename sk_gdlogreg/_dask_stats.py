@@ -4,7 +4,9 @@ It finds the classes and the per-class sums of the weights, the weighted column
 means and standard deviations of X (per class when there are class weights,
 which multiply them once the classes are known), and the flags of the checks
 for NaN, infinity and negative weights, all at once: a blockwise summary per
-chunk, merged by a tree reduction with Chan et al.'s formula.
+chunk, merged by a tree reduction. The statistics of a chunk and their merge
+are those of in-memory data (``_stats.py``): on columns scaled by their size,
+so that data in any units (1e160 or 1e-300) gives finite statistics.
 """
 
 import dask.array as da
@@ -12,20 +14,7 @@ import numpy as np
 from sklearn.utils.multiclass import check_classification_targets
 
 from ._data import check_two_classes
-
-
-def _stats_row(Xb, w):
-    """[W, mean, M2] of rows Xb under weights w, in float64 (zeros if W == 0)."""
-    d = Xb.shape[1]
-    out = np.zeros(1 + 2 * d)
-    W = float(w.sum())
-    if W > 0:
-        mean = (w @ Xb) / W
-        out[0] = W
-        out[1 : 1 + d] = mean
-        diff = Xb - mean  # one temporary the size of the chunk, in float64
-        out[1 + d :] = w @ np.square(diff, out=diff)
-    return out
+from ._stats import Stats, block_stats, mean_std, merge_stats
 
 
 def _block_summary(Xb, yb, sb=None, *, by_class):
@@ -39,15 +28,12 @@ def _block_summary(Xb, yb, sb=None, *, by_class):
     inv = inv.reshape(-1)
     w = np.ones(yb.shape[0]) if sb is None else sb.astype(np.float64)
     finite = bool(np.isfinite(Xb).all())
-    if not (finite and np.isfinite(w).all()):
-        stats = np.zeros((classes.shape[0] if by_class else 1, 1 + 2 * Xb.shape[1]))
+    if not (finite and np.isfinite(w).all()):  # an error follows: no statistics
+        stats = [None] * (classes.shape[0] if by_class else 1)
     elif by_class:
-        stats = np.zeros((classes.shape[0], 1 + 2 * Xb.shape[1]))
-        for k in range(classes.shape[0]):
-            rows = inv == k
-            stats[k] = _stats_row(Xb[rows], w[rows])
+        stats = [block_stats(Xb[inv == k], w[inv == k]) for k in range(classes.shape[0])]
     else:
-        stats = _stats_row(Xb, w)[None, :]
+        stats = [block_stats(Xb, w)]
     summary = {
         "by_class": by_class,
         "classes": classes,
@@ -65,21 +51,6 @@ def _block_summary(Xb, yb, sb=None, *, by_class):
     return out
 
 
-def _chan_merge(stats, groups, n_groups):
-    """Merge rows [W, mean, M2] by group with Chan et al.'s formula, vectorized."""
-    d = (stats.shape[1] - 1) // 2
-    W, M, M2 = stats[:, 0], stats[:, 1 : 1 + d], stats[:, 1 + d :]
-    out = np.zeros((n_groups, stats.shape[1]))
-    Wg = np.bincount(groups, weights=W, minlength=n_groups)
-    sum_wm = np.zeros((n_groups, d))
-    np.add.at(sum_wm, groups, W[:, None] * M)
-    mean = np.divide(sum_wm, Wg[:, None], out=np.zeros_like(sum_wm), where=Wg[:, None] > 0)
-    m2 = np.zeros((n_groups, d))
-    np.add.at(m2, groups, M2 + W[:, None] * np.square(M - mean[groups]))
-    out[:, 0], out[:, 1 : 1 + d], out[:, 1 + d :] = Wg, mean, m2
-    return out
-
-
 FLAGS = ("x_nan", "x_inf", "s_nan", "s_inf", "s_neg", "s_nonzero")
 
 
@@ -89,16 +60,13 @@ def _merge_summaries(parts, axis=None, keepdims=True, **kwargs):
     by_class = parts[0]["by_class"]
     classes = np.unique(np.concatenate([p["classes"] for p in parts]))
     counts = np.zeros(classes.shape[0])
-    groups = []
+    groups = [[] for _ in range(classes.shape[0] if by_class else 1)]
     for p in parts:
         pos = np.searchsorted(classes, p["classes"])
         counts[pos] += p["counts"]
-        groups.append(pos if by_class else np.zeros(1, dtype=np.intp))
-    stats = _chan_merge(
-        np.concatenate([p["stats"] for p in parts]),
-        np.concatenate(groups).astype(np.intp),
-        classes.shape[0] if by_class else 1,
-    )
+        for k, stats in zip(pos if by_class else [0], p["stats"]):
+            groups[k].append(stats)
+    stats = [_merged(group) for group in groups]
     merged = {k: any(p[k] for p in parts) for k in FLAGS}
     merged.update(by_class=by_class, classes=classes, counts=counts, stats=stats)
     out = np.empty(1, dtype=object)
@@ -133,22 +101,25 @@ def summary(X, y, s, by_class):
     )
 
 
+def _merged(group):
+    return None if all(p is None for p in group) else merge_stats(group)
+
+
 def group_stats(stats, by_class, class_weight, dtype):
     """Column means and standard deviations under the class-weighted sample weights.
 
     Per class, the weights are those of the pass times the class weight g_k:
-    [W_k, mean_k, M2_k] becomes [g_k W_k, mean_k, g_k M2_k]; then one Chan merge.
+    (W_k, mean_k, M2_k) becomes (g_k W_k, mean_k, g_k M2_k); then one merge.
     """
-    d = (stats.shape[1] - 1) // 2
     if by_class:
-        g = np.ones(stats.shape[0]) if class_weight is None else class_weight
-        keep = g * stats[:, 0] > 0
-        scaled = np.column_stack(
-            [g[keep] * stats[keep, 0], stats[keep, 1 : 1 + d], g[keep, None] * stats[keep, 1 + d :]]
-        )
-        stats = _chan_merge(scaled, np.zeros(scaled.shape[0], dtype=np.intp), 1)
-    W, mean, m2 = stats[0, 0], stats[0, 1 : 1 + d], stats[0, 1 + d :]
-    return mean.astype(dtype), np.sqrt(m2 / W).astype(dtype)
+        g = np.ones(len(stats)) if class_weight is None else class_weight
+        stats = [
+            Stats(g_k * p.W, p.mean, g_k * p.M2, p.c)
+            for g_k, p in zip(g, stats)
+            if p is not None and g_k * p.W > 0
+        ]
+    mean, std = mean_std(merge_stats(stats))
+    return mean.astype(dtype), std.astype(dtype)
 
 
 def check_summary(name, summary, dtype):

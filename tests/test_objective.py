@@ -12,10 +12,10 @@ import pytest
 import reference
 import scipy.sparse as sp
 
-from sk_gdlogreg import _backends, _blocks
-from sk_gdlogreg._backends import weighted_mean_std
+from sk_gdlogreg import _stats, _blocks
 from sk_gdlogreg._coordinates import Standardization
 from sk_gdlogreg._objective import InMemoryData, Objective, data_term, targets
+from sk_gdlogreg._stats import weighted_mean_std
 
 
 def make_problem(m, d, K, dtype=np.float64, seed=0, order="C", scale=1.0):
@@ -233,7 +233,7 @@ def test_weighted_mean_std_of_sparse_x_against_dense_references(fmt, monkeypatch
     and scikit-learn's mean_variance_axis, whatever the chunks' boundaries."""
     from sklearn.utils.sparsefuncs import mean_variance_axis
 
-    monkeypatch.setattr(_backends, "SPARSE_CHUNK", 7)  # chunks cut through rows and columns
+    monkeypatch.setattr(_stats, "SPARSE_CHUNK", 7)  # chunks cut through rows and columns
     rng = np.random.default_rng(11)
     X, w = _sparse_problem(rng)
     ref_mean, ref_std = _dense_weighted_stats(X, w)
@@ -257,7 +257,7 @@ def test_weighted_mean_std_of_sparse_x_against_dense_references(fmt, monkeypatch
 def test_weighted_mean_std_of_sparse_x_in_extreme_units(fmt, scale, monkeypatch):
     """Values of 1e200 (squares overflow) or 1e-300 (squares underflow): the
     statistics are those of the unit-scale data, times the scale."""
-    monkeypatch.setattr(_backends, "SPARSE_CHUNK", 50)
+    monkeypatch.setattr(_stats, "SPARSE_CHUNK", 50)
     rng = np.random.default_rng(12)
     X, w = _sparse_problem(rng)
     X = X[:, [0, 2, 3, 5, 6]]  # the columns whose mean does not dwarf the spread

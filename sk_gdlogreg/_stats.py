@@ -1,0 +1,159 @@
+"""Weighted column statistics of X: means and standard deviations, for every container.
+
+The standardized coordinates of a fit (``_coordinates.solver_coordinates``) need
+the mean and the spread of each column of X under the sample weights. Dense
+arrays of any namespace and Dask's chunks alike are read one block of rows at a
+time into ``Stats``: the weight W of the rows, and the mean and the sum of
+squared deviations M2 of each column *divided by its largest absolute value c
+in the block*, so that no square overflows or underflows whatever the units
+(1e200 or 1e-300). ``merge_stats`` adds blocks with Chan et al.'s formula
+(accurate when the mean dwarfs the spread) after rescaling them to a common c:
+the ratios are at most 1, nothing overflows. Sparse matrices are read by their
+stored values instead, a chunk at a time, never copied.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+import scipy.sparse as sp
+
+
+class Stats(NamedTuple):
+    W: float  # the weight of the rows
+    mean: object  # per column, of the column divided by c
+    M2: object  # per column: the sum of w (x / c - mean)^2
+    c: object  # per column: the largest |x| in the rows (1 where 0)
+
+
+def block_stats(Xb, w, xp=np):
+    """The ``Stats`` of the rows Xb under weights w (None if they weigh nothing).
+
+    NumPy works in float64 (float32 X of 1e38 squares beyond float32), other
+    namespaces in X's dtype (some devices have no float64).
+    """
+    acc = np.float64 if xp is np else Xb.dtype
+    w = xp.astype(w, acc)
+    W = float(xp.sum(w))
+    if not W > 0:
+        return None
+    xb = xp.astype(Xb, acc, copy=True)  # one copy of the block: X is never written
+    c = xp.max(xp.abs(xb), axis=0)
+    c = xp.where(c > 0, c, xp.ones_like(c))
+    xb /= c
+    mean = w @ xb / W
+    xb -= mean
+    return Stats(W, mean, w @ (xb * xb), c)
+
+
+def merge_stats(parts, xp=np):
+    """The ``Stats`` of the rows of all ``parts`` (Nones skipped), on a common c."""
+    parts = [p for p in parts if p is not None]
+    c = parts[0].c
+    for p in parts[1:]:
+        c = xp.maximum(c, p.c)
+    W, mean, M2 = 0.0, 0.0, 0.0
+    for p in parts:
+        r = p.c / c  # at most 1
+        total = W + p.W
+        delta = p.mean * r - mean
+        mean = mean + delta * (p.W / total)
+        M2 = M2 + p.M2 * (r * r) + delta * delta * (W * p.W / total)
+        W = total
+    return Stats(W, mean, M2, c)
+
+
+def mean_std(stats, xp=np):
+    """Column means and standard deviations, in X's units, from ``Stats``."""
+    return stats.mean * stats.c, xp.sqrt(stats.M2 / stats.W) * stats.c
+
+
+def weighted_mean_std(X, sw, xp=np, block_rows=1024):
+    """Column means and standard deviations under non-negative weights ``sw``.
+
+    Dense X is read once, in blocks of rows, without the temporary copy that
+    ``X - mean`` would make. Sparse X (CSR or CSC) is read by its stored
+    values, a chunk at a time (``_sparse_mean_var``): no scaled copy of its
+    values is made either. NumPy computes and returns float64; other
+    namespaces X's dtype.
+    """
+    if not sp.issparse(X):
+        m = X.shape[0]
+        starts = range(0, m, block_rows)  # the Array API leaves overlong slices undefined
+        parts = [block_stats(X[i : min(i + block_rows, m), :], sw[i : min(i + block_rows, m)], xp)
+                 for i in starts]  # fmt: skip
+        return mean_std(merge_stats(parts, xp), xp)
+    if X.format not in ("csr", "csc") or not X.has_canonical_format:
+        # each stored value must be a whole entry: duplicates summed (a copy, for
+        # such matrices only; X @ w, the fit's product, sums them too)
+        X = sp.csr_matrix(X, copy=True)
+        X.sum_duplicates()
+    c = np.zeros(X.shape[1])
+    for values, _, cols in _stored_values(X):
+        np.maximum.at(c, cols, np.abs(values))
+    c = np.where(c > 0, c, 1.0)
+    mean, var = _sparse_mean_var(X, sw, c)
+    return mean * c, np.sqrt(np.maximum(var, 0)) * c  # var may round below 0
+
+
+# Stored values of a sparse matrix per chunk of its column statistics. A chunk
+# makes a few float64 and index arrays of its length (about 50 bytes a value:
+# 3 MB) and one entry per line (row of CSR) it spans, so the statistics never
+# hold anything the size of X's values.
+SPARSE_CHUNK = 2**16
+
+
+def _stored_values(X):
+    """(values, rows, cols) of a CSR or CSC matrix's stored values, a chunk at a time.
+
+    ``values`` in float64 (float32 values of 1e38 square beyond float32's range).
+    ``indices`` holds one index of each stored value (the column in CSR, the
+    row in CSC); the other, the line it is stored in, is repeated from
+    ``indptr`` for the lines the chunk spans.
+    """
+    indptr, chunk = X.indptr, SPARSE_CHUNK
+    end = int(indptr[-1])
+    for start in range(0, end, chunk):
+        stop = min(start + chunk, end)
+        # the lines holding values start .. stop-1, and how many of those each holds
+        first = int(np.searchsorted(indptr, start, side="right")) - 1
+        last = int(np.searchsorted(indptr, stop, side="left"))
+        counts = np.diff(np.clip(indptr[first : last + 1], start, stop))
+        line = np.repeat(np.arange(first, last), counts)
+        other = X.indices[start:stop]
+        values = X.data[start:stop].astype(np.float64)
+        yield (values, line, other) if X.format == "csr" else (values, other, line)
+
+
+def _sparse_mean_var(X, sw, c):
+    """Weighted column means and variances of sparse X / c, the implicit zeros included.
+
+    Two passes over the stored values, a chunk at a time: the means, then the
+    squared deviations from them (accurate when the mean dwarfs the spread,
+    where sum(w x^2) - mean^2 would cancel). A row without a stored value in
+    a column adds its weight times (0 - mean)^2; its weight is the total less
+    the stored rows', taken only where some row is not stored, since that
+    difference is a rounding error for a full column and mean^2 may dwarf the
+    variance. The deviations' sum, 0 in exact arithmetic, corrects the mean's
+    rounding error (the corrected two-pass algorithm, as scikit-learn's).
+    """
+    m, n = X.shape
+    sw = np.asarray(sw, dtype=np.float64)
+    total = float(np.sum(sw))
+    weighted_sum, stored_weight = np.zeros(n), np.zeros(n)
+    stored = np.zeros(n, dtype=np.int64)
+    for values, rows, cols in _stored_values(X):
+        w = sw[rows]
+        weighted_sum += np.bincount(cols, w * (values / c[cols]), minlength=n)
+        stored_weight += np.bincount(cols, w, minlength=n)
+        stored += np.bincount(cols, minlength=n)
+    mean = weighted_sum / total
+    deviations, squares = np.zeros(n), np.zeros(n)
+    for values, rows, cols in _stored_values(X):
+        w = sw[rows]
+        d = values / c[cols] - mean[cols]
+        deviations += np.bincount(cols, w * d, minlength=n)
+        squares += np.bincount(cols, w * d * d, minlength=n)
+    zero_weight = np.where(stored < m, total - stored_weight, 0.0)
+    deviations -= zero_weight * mean
+    squares += zero_weight * mean**2
+    return mean, (squares - deviations**2 / total) / total
