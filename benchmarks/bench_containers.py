@@ -8,7 +8,8 @@ cond(A) = 1e3, ``correlated`` of bench_conditioning.py, C=1), 20,000 x 40 and
 50,000 x 100 binary and 20,000 x 40 with 3 classes, and measures what it costs:
 
     PYTHONPATH=$PWD python benchmarks/bench_containers.py    # about 5 min on 2 busy cores
-    PYTHONPATH=$PWD python benchmarks/bench_containers.py --daskml-cap 20 --no-daskml
+    PYTHONPATH=$PWD python benchmarks/bench_containers.py --only 50000x100 --daskml-cap 20
+    PYTHONPATH=$PWD python benchmarks/bench_containers.py --no-daskml   # about a minute
 
 For each problem, GDLogisticRegression() at its defaults (tol=1e-4,
 max_iter=1000) is fitted on: dense NumPy in C and in F order, CSR and CSC
