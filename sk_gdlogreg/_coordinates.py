@@ -81,6 +81,22 @@ class Standardization:
         return g
 
 
+class Raw:
+    """The raw coefficients themselves: the coordinates of a constant learning rate,
+    which is the lecture's update on the features as given. Nothing to compute."""
+
+    def __init__(self, like, fit_intercept, xp=np):
+        self.scale = xp.ones_like(like)  # for the L1 weights: 1 on every feature
+        self.fit_intercept = fit_intercept
+        self.n_features = like.shape[0]
+        self.xp = xp
+
+    def to_raw(self, v):
+        return v
+
+    from_raw = grad_from_raw = grad_to_raw = to_raw
+
+
 def solver_coordinates(mean, std, l2, n_outputs, fit_intercept, auto_steps, xp=np, dtype=None):
     """(tol_coords, coords, step0): where ``tol`` is measured, where the solver moves.
 
@@ -114,8 +130,7 @@ def solver_coordinates(mean, std, l2, n_outputs, fit_intercept, auto_steps, xp=n
         xp.astype(centre, dtype), xp.astype(tol_scale, dtype), fit_intercept, xp
     )
     if not auto_steps:
-        zeros_d = xp.zeros_like(tol_coords.scale)
-        return tol_coords, Standardization(zeros_d, zeros_d + 1, fit_intercept, xp), None
+        return tol_coords, Raw(tol_coords.scale, fit_intercept, xp), None
     # the largest curvature of the log-loss: 1/4 (sigmoid), 1/2 (softmax)
     curvature = 0.25 if n_outputs == 1 else 0.5
     spread = xp.where(constant, zeros, std)

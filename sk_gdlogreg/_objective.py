@@ -347,10 +347,10 @@ class InMemoryData(DataTerm):
         self.X = X
         self.Y = targets(y, n_classes, X.dtype, xp)
         self.sw = sample_weight / xp.sum(sample_weight)
-        self.blocked = xp is np and not sp.issparse(X)
+        # blocks of rows: dense NumPy X of more than one block (one block is one call)
+        self.blocked = xp is np and not sp.issparse(X) and _blocks.n_blocks(X) > 1
         if n_threads is None:
-            many = self.blocked and _blocks.n_blocks(X) > 1
-            n_threads = _blocks.default_n_threads() if many else 1
+            n_threads = _blocks.default_n_threads() if self.blocked else 1
         self.n_threads = n_threads
 
     def curvature(self, coef, stride, floor):

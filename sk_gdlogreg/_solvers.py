@@ -98,11 +98,14 @@ class Problem:
 
     def residual(self, coef, grad):
         """Largest entry of the minimum-norm subgradient of F, in tol_coords."""
-        if self.tol_coords is not self.coords:
-            theta, grad_theta = self.coords.to_raw(coef), self.coords.grad_to_raw(grad)
-            coef, grad = self.tol_coords.from_raw(theta), self.tol_coords.grad_from_raw(grad_theta)
         xp = self.xp
-        return float(xp.max(xp.abs(self.tol_penalty.min_norm_subgradient(coef, grad))))
+        if self.tol_coords is not self.coords:
+            grad = self.tol_coords.grad_from_raw(self.coords.grad_to_raw(grad))
+            if self.l1:  # without L1 the subgradient is the gradient: no coef needed
+                coef = self.tol_coords.from_raw(self.coords.to_raw(coef))
+        if self.l1:
+            grad = self.tol_penalty.min_norm_subgradient(coef, grad)
+        return float(xp.max(xp.abs(grad)))
 
 
 @dataclass
