@@ -31,6 +31,7 @@ This module knows nothing of estimators or labels: arrays in, numbers out.
 """
 
 import abc
+import importlib.util
 import math
 
 import numpy as np
@@ -323,6 +324,26 @@ class DataTerm(abc.ABC):
         """``(Hn, c, weight)`` of the rows 0, stride, 2 stride, ... (see ``curvature_block``)."""
 
 
+def compiled_data_term(X, xp=np):
+    """``_kernel.data_term`` (numba) where it applies to X, else None.
+
+    Dense NumPy X in C order, float32 or float64, with numba installed (the
+    ``fast`` extra): numba is imported only then.
+    """
+    applies = (
+        xp is np
+        and type(X) is np.ndarray
+        and X.dtype in (np.float32, np.float64)
+        and X.flags.c_contiguous
+        and importlib.util.find_spec("numba") is not None
+    )
+    if not applies:
+        return None
+    from . import _kernel
+
+    return _kernel.data_term
+
+
 class InMemoryData(DataTerm):
     """The data term on in-memory data, vectorized.
 
@@ -340,13 +361,25 @@ class InMemoryData(DataTerm):
     n_threads : int, default=None
         Threads over blocks of rows (dense NumPy X only); None: as many as the
         environment allows (``_blocks.default_n_threads``).
+    compiled : bool, default=None
+        Whether J and its gradient are computed by the compiled loops of
+        ``_kernel.py`` (numba) or by ``data_term``; None: the compiled loops
+        where they apply (``compiled_data_term``).
     """
 
-    def __init__(self, X, y, sample_weight, n_classes, fit_intercept, xp=np, n_threads=None):
+    def __init__(
+        self, X, y, sample_weight, n_classes, fit_intercept, xp=np, n_threads=None, compiled=None
+    ):
         super().__init__(X, n_classes, fit_intercept, xp)
         self.X = X
-        self.Y = targets(y, n_classes, X.dtype, xp)
         self.sw = sample_weight / xp.sum(sample_weight)
+        self.term = compiled_data_term(X, xp) if compiled is None or compiled else None
+        if compiled and self.term is None:
+            raise ValueError("the compiled data term needs numba and C-ordered float NumPy X")
+        if self.term is None:  # the labels as data_term takes them
+            self.term, self.Y = data_term, targets(y, n_classes, X.dtype, xp)
+        else:  # the compiled loops take class indices
+            self.Y = np.asarray(y, dtype=np.intp)
         # blocks of rows: dense NumPy X of more than one block (one block is one call)
         self.blocked = xp is np and not sp.issparse(X) and _blocks.n_blocks(X) > 1
         if n_threads is None:
@@ -360,6 +393,8 @@ class InMemoryData(DataTerm):
     def loss_grad(self, coef):
         if self.blocked:
             return _blocks.over_rows(
-                data_term, self.X, self.Y, self.sw, coef, self.fit_intercept, self.n_threads
+                self.term, self.X, self.Y, self.sw, coef, self.fit_intercept, self.n_threads
             )
-        return data_term(self.X, self.Y, self.sw, coef, self.fit_intercept, self.xp)
+        if self.term is data_term:
+            return data_term(self.X, self.Y, self.sw, coef, self.fit_intercept, self.xp)
+        return self.term(self.X, self.Y, self.sw, coef, self.fit_intercept)

@@ -1,0 +1,97 @@
+"""The compiled data term (numba, the ``fast`` extra) against the reference J and the NumPy pass."""
+
+import warnings
+
+import numpy as np
+import pytest
+import reference
+
+from sk_gdlogreg import GDLogisticRegression, _objective
+from sk_gdlogreg._objective import InMemoryData
+
+pytest.importorskip("numba")
+
+
+def _problem(K, dtype, m=3000, d=13, seed=0, scale=1.0):
+    rng = np.random.default_rng(seed)
+    X = (rng.standard_normal((m, d)) * scale).astype(dtype)
+    y = rng.integers(0, K, m)
+    s = rng.random(m)
+    s[::7] = 0.0  # rows of zero weight count for nothing
+    return X, y, s
+
+
+@pytest.mark.parametrize("K", [2, 3])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_compiled_term_is_the_reference_J_and_gradient(K, fit_intercept, dtype):
+    X, y, s = _problem(K, dtype)
+    rng = np.random.default_rng(1)
+    coef = rng.standard_normal((1 if K == 2 else K, X.shape[1] + fit_intercept)).astype(dtype)
+    data = InMemoryData(X, y, s, K, fit_intercept, compiled=True)
+    J, grad = data.loss_grad(coef)
+    J_ref, grad_ref = reference.data_term(X, y, s / s.sum(), coef, fit_intercept)
+    assert grad.dtype == dtype and grad.shape == coef.shape
+    # sums in float64 whatever X's dtype: float32 X is exact input, float64 products
+    assert J == pytest.approx(J_ref, rel=1e-13)
+    np.testing.assert_allclose(grad, grad_ref, rtol=1e-6 if dtype == np.float32 else 1e-12,
+                               atol=1e-14 * np.abs(grad_ref).max())  # fmt: skip
+    numpy_pass = InMemoryData(X, y, s, K, fit_intercept, compiled=False)
+    assert J == pytest.approx(
+        numpy_pass.loss_grad(coef)[0], rel=1e-6 if dtype == np.float32 else 1e-14
+    )
+
+
+@pytest.mark.parametrize("K", [2, 3])
+def test_huge_logits_give_what_the_numpy_pass_gives(K):
+    """Separated data at huge scale: every loss ~0 or huge, no warning, no NaN from exp."""
+    X, y, s = _problem(K, np.float64, scale=1e150)
+    coef = np.ones((1 if K == 2 else K, X.shape[1] + 1)) * np.linspace(-1, 1, X.shape[1] + 1)
+    compiled = InMemoryData(X, y, s, K, True, compiled=True)
+    numpy_pass = InMemoryData(X, y, s, K, True, compiled=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        J, grad = compiled.loss_grad(coef)
+    with np.errstate(over="ignore", invalid="ignore"):
+        J_np, grad_np = numpy_pass.loss_grad(coef)
+    assert J == pytest.approx(J_np, rel=1e-12)
+    assert np.isfinite(grad).all()
+    np.testing.assert_allclose(grad, grad_np, rtol=1e-12, atol=1e-12 * np.abs(grad_np).max())
+
+
+def test_threads_over_blocks_add_up_to_one_call():
+    """Blocks of rows in two threads (the GIL released): the same J and gradient as one
+    call, summed in block order whatever thread ran which block."""
+    X, y, s = _problem(2, np.float64, m=200_000, d=8)
+    coef = np.linspace(-0.5, 0.5, 9)[None, :]
+    two = InMemoryData(X, y, s, 2, True, n_threads=2, compiled=True)
+    assert two.blocked
+    one = InMemoryData(X, y, s, 2, True, n_threads=1, compiled=True)
+    (J2, g2), (J1, g1) = two.loss_grad(coef), one.loss_grad(coef)
+    assert J2 == J1
+    np.testing.assert_array_equal(g2, g1)
+    J_ref, g_ref = reference.data_term(X, y, s / s.sum(), coef, True)
+    assert J2 == pytest.approx(J_ref, rel=1e-12)
+    np.testing.assert_allclose(g2, g_ref, rtol=1e-10)
+
+
+@pytest.mark.parametrize("K", [2, 4])
+def test_a_fit_with_the_compiled_term_equals_the_numpy_fit(K, monkeypatch):
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((4000, 10)) @ rng.standard_normal((10, 10))  # correlated: whitens
+    y = np.argmax(X @ rng.standard_normal((10, K)) + rng.logistic(size=(4000, K)), axis=1)
+    compiled = GDLogisticRegression(tol=1e-6).fit(X, y)
+    monkeypatch.setattr(_objective, "compiled_data_term", lambda X, xp: None)
+    numpy_fit = GDLogisticRegression(tol=1e-6).fit(X, y)
+    assert compiled.n_iter_ == numpy_fit.n_iter_
+    np.testing.assert_allclose(compiled.coef_, numpy_fit.coef_, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(compiled.loss_curve_, numpy_fit.loss_curve_, rtol=1e-12)
+
+
+def test_compiled_term_applies_to_c_ordered_float_numpy_only():
+    X, y, s = _problem(2, np.float64)
+    assert _objective.compiled_data_term(X) is not None
+    assert _objective.compiled_data_term(np.asfortranarray(X)) is None
+    assert _objective.compiled_data_term(X.astype(np.float16)) is None
+    with pytest.raises(ValueError, match="needs numba and C-ordered float NumPy X"):
+        InMemoryData(np.asfortranarray(X), y, s, 2, True, compiled=True)
