@@ -70,9 +70,15 @@ def _prepare_in_memory(X, y, sample_weight, settings):
     with np.errstate(over="ignore", invalid="ignore"):
         X, y = check_X_y(X, y, accept_sparse="csr", dtype=dtypes, estimator=settings.name)
     check_classification_targets(y)
-    encoder = LabelEncoder()
-    y_idx = move_to(encoder.fit_transform(y), xp=xp, device=device)
-    classes = encoder.classes_
+    if isinstance(y, np.ndarray) and y.dtype.kind in "biufUS":
+        # what LabelEncoder does, without its second validation of y (a small
+        # table's fit pays for each: cross-validation makes many)
+        classes, y_idx = np.unique(y, return_inverse=True)
+        y_idx = move_to(y_idx.reshape(-1), xp=xp, device=device)
+    else:  # labels of other kinds (objects), or in another namespace
+        encoder = LabelEncoder()
+        y_idx = move_to(encoder.fit_transform(y), xp=xp, device=device)
+        classes = encoder.classes_
     n_classes = classes.shape[0]
     check_two_classes(classes)
     # in the widest float: weights of 1e300 must not overflow float32 before scaling
