@@ -324,14 +324,15 @@ class DataTerm(abc.ABC):
         """``(Hn, c, weight)`` of the rows 0, stride, 2 stride, ... (see ``curvature_block``)."""
 
 
-def compiled_data_term(X, xp=np):
+def compiled_data_term(X, xp=np, n_classes=2):
     """``_kernel.data_term`` (numba) where it applies to X, else None.
 
-    Dense NumPy X in C order, float32 or float64, with numba installed (the
-    ``fast`` extra): numba is imported only then.
+    Two classes, dense NumPy X in C order, float32 or float64, with numba
+    installed (the ``fast`` extra): numba is imported only then.
     """
     applies = (
-        xp is np
+        n_classes == 2
+        and xp is np
         and type(X) is np.ndarray
         and X.dtype in (np.float32, np.float64)
         and X.flags.c_contiguous
@@ -373,9 +374,13 @@ class InMemoryData(DataTerm):
         super().__init__(X, n_classes, fit_intercept, xp)
         self.X = X
         self.sw = sample_weight / xp.sum(sample_weight)
-        self.term = compiled_data_term(X, xp) if compiled is None or compiled else None
+        self.term = None
+        if compiled is None or compiled:
+            self.term = compiled_data_term(X, xp, n_classes)
         if compiled and self.term is None:
-            raise ValueError("the compiled data term needs numba and C-ordered float NumPy X")
+            raise ValueError(
+                "the compiled data term needs numba, two classes and C-ordered float NumPy X"
+            )
         if self.term is None:  # the labels as data_term takes them
             self.term, self.Y = data_term, targets(y, n_classes, X.dtype, xp)
         else:  # the compiled loops take class indices
