@@ -228,12 +228,16 @@ def _sparse_problem(rng, m=300, n=12):
 
 
 @pytest.mark.parametrize("fmt", ["csr", "csc"])
-def test_weighted_mean_std_of_sparse_x_against_dense_references(fmt, monkeypatch):
-    """Chunked sparse statistics (implicit zeros included) equal the dense ones,
-    and scikit-learn's mean_variance_axis, whatever the chunks' boundaries."""
+@pytest.mark.parametrize("path", ["compiled", "chunked"])
+def test_weighted_mean_std_of_sparse_x_against_dense_references(fmt, path, monkeypatch):
+    """Sparse statistics (implicit zeros included) equal the dense ones, and scikit-learn's
+    mean_variance_axis: its compiled pass on X (values in the safe range), and the chunked
+    pass on scaled columns (forced here), whatever the chunks' boundaries."""
     from sklearn.utils.sparsefuncs import mean_variance_axis
 
     monkeypatch.setattr(_stats, "SPARSE_CHUNK", 7)  # chunks cut through rows and columns
+    if path == "chunked":
+        monkeypatch.setattr(_stats, "SAFE_RANGE", (np.inf, 0.0))  # no value is in it
     rng = np.random.default_rng(11)
     X, w = _sparse_problem(rng)
     ref_mean, ref_std = _dense_weighted_stats(X, w)
