@@ -118,9 +118,12 @@ def data_term(X, Y, sw, coef, fit_intercept, xp=np):
         loss = softplus(qz, xp, e)
         dz = (q * sigmoid(qz, xp, e))[:, None]
     else:
-        log_a = log_softmax(z, xp)
-        loss = -xp.sum(Y * log_a, axis=1)
-        dz = xp.exp(log_a) - Y
+        # L = log(sum_k exp(z_k)) - z_y, with one exp per logit (shifted: no overflow)
+        top = xp.max(z, axis=1, keepdims=True)
+        e = xp.exp(z - top)
+        total = xp.sum(e, axis=1, keepdims=True)
+        loss = (xp.log(total) + top)[:, 0] - xp.sum(Y * z, axis=1)
+        dz = e / total - Y
     J = float(xp.sum(sw * loss))
     # backward pass
     dz = dz * sw[:, None]
