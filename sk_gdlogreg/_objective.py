@@ -183,6 +183,8 @@ def curvature_block(Xb, swb, coef, fit_intercept, floor, xp=np, device="cpu"):
     """``(Hn, c, weight)`` of one block of rows (NumPy, SciPy sparse or any namespace)."""
     acc = accumulator(xp, device)
     n_features = Xb.shape[1]
+    if type(Xb) is np.ndarray:  # rows of the sample, strided in X: one contiguous copy
+        Xb = np.ascontiguousarray(Xb)
     with np.errstate(over="ignore", invalid="ignore"):  # huge logits: a is exactly 0 or 1
         z = logits(Xb, xp.astype(coef, Xb.dtype), fit_intercept)  # no float64 copy of X
         if coef.shape[0] == 1:
@@ -210,12 +212,19 @@ def curvature_block(Xb, swb, coef, fit_intercept, floor, xp=np, device="cpu"):
             Hn[:n_features, n_features] = Hn[n_features, :n_features] = v
             Hn[n_features, n_features] = omega.sum()
     else:
-        c = xp.max(xp.abs(xp.astype(Xb, acc)), axis=0)
+        Xa = xp.astype(Xb, acc, copy=False)  # float64 NumPy X: X itself, not a copy
+        c = xp.maximum(xp.max(Xa, axis=0), -xp.min(Xa, axis=0))  # max |x|, without |X|
         c = xp.where(c > 0, c, xp.ones_like(c))
-        Xn = xp.astype(Xb, acc) / c  # a new array: X itself is never written
-        if fit_intercept:
-            Xn = xp.concat([Xn, xp.ones((Xn.shape[0], 1), dtype=acc, device=device)], axis=1)
-        Hn = (Xn * omega[:, None]).T @ Xn
+        Xn = Xa / c  # a new array: X itself is never written
+        Xw = Xn * omega[:, None]
+        Hn = Xw.T @ Xn
+        if fit_intercept:  # the column of ones, without a copy of Xn that holds it
+            v = xp.sum(Xw, axis=0)
+            corner = xp.reshape(xp.sum(omega), (1, 1))
+            Hn = xp.concat(
+                [xp.concat([Hn, v[:, None]], axis=1), xp.concat([v[None, :], corner], axis=1)],
+                axis=0,
+            )
     if fit_intercept:
         c = xp.concat(
             [xp.asarray(c, dtype=acc, device=device), xp.ones(1, dtype=acc, device=device)]
