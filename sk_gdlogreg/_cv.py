@@ -24,6 +24,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import get_scorer, make_scorer
 from sklearn.model_selection import check_cv
 from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.validation import check_is_fitted
 
 from . import _backends
 from ._data import FitSettings
@@ -34,6 +35,7 @@ from ._sklearn import (
     Interval,
     LinearClassifierMixin,
     StrOptions,
+    check_sample_weight,
     fit_context,
     get_namespace_and_device,
     is_numpy_namespace,
@@ -412,10 +414,11 @@ class GDLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
             del self.feature_names_in_
         if not _is_dask(X):  # the validated arrays: NumPy, CSR, or X's Array API namespace
             X, y = full.callback_data["X"], full.callback_data["y"]
-            if sample_weight is not None and np.ndim(sample_weight) > 0:
+            if sample_weight is not None:  # (a scalar is one weight per row)
                 sample_weight = move_to(sample_weight, xp=full.xp, device=full.device)
-        if sample_weight is not None and np.ndim(sample_weight) == 0:
-            sample_weight = None if sample_weight == 1 else np.full(X.shape[0], sample_weight)
+                sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
+        elif isinstance(sample_weight, numbers.Number):
+            sample_weight = np.full(X.shape[0], sample_weight)
         y_host = _on_host(y)
         sw_host = None if sample_weight is None else _on_host(sample_weight)
 
@@ -504,6 +507,15 @@ class GDLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
         )
         return result.coef
 
+    def _fitted_model(self):
+        """The final model as a GDLogisticRegression, whose predict methods take any container."""
+        check_is_fitted(self)
+        model = GDLogisticRegression(fit_intercept=self.fit_intercept)
+        for name in ("classes_", "coef_", "intercept_", "n_features_in_", "feature_names_in_"):
+            if hasattr(self, name):
+                setattr(model, name, getattr(self, name))
+        return model
+
     def decision_function(self, X):
         """Confidence scores: ``X @ coef_.T + intercept_``.
 
@@ -518,7 +530,7 @@ class GDLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
             One score per example for two classes (positive: ``classes_[1]``),
             one per class otherwise.
         """
-        return GDLogisticRegression.decision_function(self, X)
+        return self._fitted_model().decision_function(X)
 
     def predict(self, X):
         """Predict class labels.
@@ -533,7 +545,7 @@ class GDLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
         labels : ndarray of shape (n_samples,)
             The predicted labels, from ``classes_``.
         """
-        return GDLogisticRegression.predict(self, X)
+        return self._fitted_model().predict(X)
 
     def predict_proba(self, X):
         """Predict class probabilities.
@@ -548,7 +560,7 @@ class GDLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
         proba : ndarray of shape (n_samples, n_classes)
             The probability of each class, columns in the order of ``classes_``.
         """
-        return GDLogisticRegression.predict_proba(self, X)
+        return self._fitted_model().predict_proba(X)
 
     def predict_log_proba(self, X):
         """Predict the logarithm of the class probabilities.
@@ -563,7 +575,7 @@ class GDLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
         log_proba : ndarray of shape (n_samples, n_classes)
             The log-probability of each class, columns in the order of ``classes_``.
         """
-        return GDLogisticRegression.predict_log_proba(self, X)
+        return self._fitted_model().predict_log_proba(X)
 
     def score(self, X, y, sample_weight=None):
         """The score ``scoring`` gives the model on the data (as LogisticRegressionCV).
