@@ -119,7 +119,7 @@ def _fold_scorer(scoring, classes):
         params = inspect.signature(score_func).parameters
         if "labels" in params:
             extra = {"labels": classes}
-            if len(classes) <= 2 and "pos_label" in params:
+            if classes.shape[0] <= 2 and "pos_label" in params:
                 extra["pos_label"] = classes[-1]
             scorer = make_scorer(
                 score_func,
@@ -160,8 +160,9 @@ def _path_on_fold(X, y, sample_weight, train, test, *, l1_ratio, Cs, settings, c
     data = _backends.prepare_fit(
         _take_rows(X, train), _take_rows(y, train), _take_rows(sample_weight, train), settings
     )
-    if not np.array_equal(data.classes, classes):
-        missing = [c for c in classes if c not in set(data.classes.tolist())]
+    fold_classes, all_classes = _on_host(data.classes), _on_host(classes)
+    if not np.array_equal(fold_classes, all_classes):
+        missing = [c for c in all_classes.tolist() if c not in set(fold_classes.tolist())]
         raise ValueError(
             f"A training fold has no sample of class {missing[0]!r}: its path cannot be "
             "compared with the others. Use a stratified cv (the default for classifiers) "
@@ -238,8 +239,8 @@ class GDLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
         5-fold stratified.
     scoring : str or callable, default="neg_log_loss"
         The score maximized over the grid, a scorer name or callable
-        ``scorer(estimator, X, y)``; ``None`` is the accuracy. (scikit-learn's
-        ``LogisticRegressionCV`` moves to ``"neg_log_loss"`` in version 1.11.)
+        ``scorer(estimator, X, y)``; ``None`` is the accuracy. The default is
+        the one scikit-learn's ``LogisticRegressionCV`` takes in version 1.11.
     solver : {"auto", "gd", "nesterov"}, default="auto"
         As in :class:`GDLogisticRegression`.
     learning_rate : float or "auto", default="auto"
@@ -257,7 +258,7 @@ class GDLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
         Number of jobs running the folds (and l1_ratios) in parallel, through
         joblib; ``None`` means 1. The results do not depend on it.
     verbose : int, default=0
-        joblib's verbosity over the folds.
+        The verbosity of joblib over the folds.
     refit : bool, default=True
         If True, fit all the data at the best C and l1_ratio. If False, average
         the coefficients of the folds, each at its own best C and l1_ratio (and
@@ -427,9 +428,9 @@ class GDLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
             # once, on all the data, as LogisticRegressionCV does: every fold then
             # solves the problem scikit-learn's does
             weights = compute_class_weight(
-                "balanced", classes=classes, y=y_host, sample_weight=sw_host
+                "balanced", classes=_on_host(classes), y=y_host, sample_weight=sw_host
             )
-            class_weight = dict(zip(classes.tolist(), weights))
+            class_weight = dict(zip(_on_host(classes).tolist(), weights))
         settings = self._settings(class_weight)
 
         cv = check_cv(self.cv, y_host, classifier=True)
