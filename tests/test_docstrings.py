@@ -1,6 +1,7 @@
 """The public docstrings are valid numpydoc (what the API pages of the docs are built from).
 
-Checked: ``GDLogisticRegression``, ``LossCurveDisplay`` and the public methods each
+Checked: ``GDLogisticRegression``, ``GDLogisticRegressionCV``, ``LossCurveDisplay``,
+``RegularizationPathDisplay`` and the public methods each
 defines itself (methods inherited from scikit-learn, such as ``get_params`` or
 ``score``, are scikit-learn's docstrings), and every public function of
 ``sk_gdlogreg.lecture`` when that module exists.
@@ -60,7 +61,12 @@ def _lecture_functions():
 
 def _public_api():
     names = []
-    for cls in (sk_gdlogreg.GDLogisticRegression, sk_gdlogreg.LossCurveDisplay):
+    for cls in (
+        sk_gdlogreg.GDLogisticRegression,
+        sk_gdlogreg.GDLogisticRegressionCV,
+        sk_gdlogreg.LossCurveDisplay,
+        sk_gdlogreg.RegularizationPathDisplay,
+    ):
         names.append(f"sk_gdlogreg.{cls.__name__}")
         names.extend(_own_public_methods(cls))
     return names + _lecture_functions()

@@ -295,3 +295,25 @@ def test_package_imports_without_matplotlib():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "LossCurveDisplay"
+
+
+def test_regularization_path_display(pyplot):
+    """The path of a GDLogisticRegressionCV: its coefficients and scores, drawn as given."""
+    from sk_gdlogreg import GDLogisticRegressionCV, RegularizationPathDisplay
+
+    X, y = make_classification(n_samples=150, n_features=3, n_informative=2, n_redundant=0,
+                               random_state=0)  # fmt: skip
+    cv = GDLogisticRegressionCV(Cs=[10.0, 0.01, 1.0], cv=3).fit(X, y)
+    disp = RegularizationPathDisplay.from_estimator(make_pipeline(cv))
+    assert len(disp.coef_lines_) == 3 and len(disp.axes_) == 2
+    order = [1, 2, 0]  # drawn from small C to large
+    for j, line in enumerate(disp.coef_lines_):
+        np.testing.assert_allclose(line.get_xdata(), cv.Cs_[order])
+        np.testing.assert_allclose(
+            line.get_ydata(), cv.coefs_paths_[:, 0, order, 0, j].mean(axis=0)
+        )
+    np.testing.assert_allclose(disp.score_line_.get_ydata(), cv.scores_[:, 0, order].mean(axis=0))
+    assert disp.axes_[0].get_xscale() == "log" and disp.axes_[1].get_xscale() == "log"
+    assert disp.axes_[1].get_ylabel() == "Cross-validated neg_log_loss"
+    with pytest.raises(ValueError, match="needs a GDLogisticRegressionCV"):
+        RegularizationPathDisplay.from_estimator(GDLogisticRegression().fit(X, y))

@@ -1,0 +1,598 @@
+"""GDLogisticRegressionCV: C (and l1_ratio) chosen by cross-validation, along a warm-started path.
+
+On each training fold the data are validated and summarized once (``_backends.prepare_fit``:
+the classes, the weight sum, the column statistics the coordinates are built from); then the
+values of C are fitted from the strongest penalty (smallest C) to the weakest, each fit
+starting from the solution of the previous one (``_plan.make_plan`` / ``Plan.run``, the same
+plan a ``GDLogisticRegression`` fit takes). A neighbouring C moves the solution little, so
+each value after the first costs a few iterations. The folds (and the values of l1_ratio)
+are independent tasks for joblib; each runs the same code whatever ``n_jobs``, so the
+results do not depend on it.
+
+The folds are row selections of X in its own container: an index array on a NumPy array,
+a sparse matrix or a Dask array (lazy: no copy of X per fold in memory), ``xp.take`` on an
+Array API array.
+"""
+
+import numbers
+import sys
+
+import numpy as np
+import scipy.sparse as sp
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.metrics import get_scorer, make_scorer
+from sklearn.model_selection import check_cv
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.validation import check_is_fitted
+
+from . import _backends
+from ._data import FitSettings
+from ._estimator import GDLogisticRegression, _is_fitted_attribute
+from ._plan import make_plan, solver_name
+from ._report import warn_about
+from ._sklearn import (
+    Interval,
+    LinearClassifierMixin,
+    StrOptions,
+    check_sample_weight,
+    fit_context,
+    get_namespace_and_device,
+    is_numpy_namespace,
+    move_to,
+)
+
+
+def _is_dask(a):
+    da = sys.modules.get("dask.array")
+    return da is not None and isinstance(a, da.Array)
+
+
+def _on_host(a):
+    """A NumPy copy of labels or weights, whatever holds them (for the splitter)."""
+    if _is_dask(a):
+        return np.asarray(a.compute())
+    if isinstance(a, np.ndarray):
+        return a
+    xp, _, _ = get_namespace_and_device(a)
+    return np.asarray(move_to(a, xp=np, device="cpu")) if not is_numpy_namespace(xp) else a
+
+
+def _take_rows(a, rows):
+    """The rows ``rows`` (NumPy integer indices) of ``a``, in a's own container.
+
+    NumPy, SciPy sparse and Dask arrays take an index array (on Dask it is a lazy
+    selection of the same chunks); other Array API namespaces ``xp.take`` it on
+    a's device.
+    """
+    if a is None:
+        return None
+    if _is_dask(a) or sp.issparse(a) or isinstance(a, np.ndarray):
+        return a[rows]
+    xp, _, device = get_namespace_and_device(a)
+    return xp.take(a, xp.asarray(rows, device=device), axis=0)
+
+
+def _check_grid(Cs, l1_ratios):
+    """The grid of C (as given: an int n is np.logspace(-4, 4, n)) and l1_ratio, checked."""
+    if isinstance(Cs, numbers.Integral):
+        Cs = np.logspace(-4, 4, Cs)
+    Cs = np.asarray(Cs, dtype=np.float64)
+    if Cs.ndim != 1 or Cs.size == 0 or not np.all(Cs > 0) or np.any(np.isnan(Cs)):
+        raise ValueError(
+            f"Cs must be a positive int or a non-empty 1-d list of positive numbers "
+            f"(np.inf: no penalty); got Cs={Cs.tolist() if Cs.ndim else Cs!r}."
+        )
+    try:
+        ratios = np.asarray(l1_ratios, dtype=np.float64)
+    except (TypeError, ValueError):
+        ratios = None
+    if (
+        ratios is None
+        or ratios.ndim != 1
+        or ratios.size == 0
+        or not np.all((ratios >= 0) & (ratios <= 1))
+    ):
+        raise ValueError(
+            f"l1_ratios must be a non-empty 1-d list of numbers between 0 and 1; "
+            f"got l1_ratios={l1_ratios!r}."
+        )
+    return Cs, ratios
+
+
+def _fold_scorer(scoring, classes):
+    """A function (model, X, y, sample_weight) -> score, as LogisticRegressionCV scores a fold.
+
+    ``None`` is the model's accuracy. A scorer whose metric takes ``labels`` is
+    given all the classes, as scikit-learn does: a test fold may lack one.
+    """
+    if scoring is None:
+        # ClassifierMixin's accuracy: the model's own score may be this scorer
+        return lambda model, X, y, sample_weight: ClassifierMixin.score(
+            model, X, y, sample_weight=sample_weight
+        )
+    scorer = get_scorer(scoring)
+    score_func = getattr(scorer, "_score_func", None)
+    if score_func is not None:
+        import inspect
+
+        params = inspect.signature(score_func).parameters
+        if "labels" in params:
+            extra = {"labels": classes}
+            if classes.shape[0] <= 2 and "pos_label" in params:
+                extra["pos_label"] = classes[-1]
+            scorer = make_scorer(
+                score_func,
+                greater_is_better=scorer._sign == 1,
+                response_method=scorer._response_method,
+                **extra,
+                **getattr(scorer, "_kwargs", {}),
+            )
+
+    def score(model, X, y, sample_weight):
+        if sample_weight is None:
+            return scorer(model, X, y)
+        return scorer(model, X, y, sample_weight=sample_weight)
+
+    return score
+
+
+def _model(theta, classes, fit_intercept, n_features, xp, device):
+    """A fitted GDLogisticRegression with the coefficients ``theta`` (intercept last)."""
+    theta = move_to(theta, xp=xp, device=device)
+    model = GDLogisticRegression(fit_intercept=fit_intercept)
+    model.classes_ = classes
+    model.n_features_in_ = n_features
+    model.coef_ = xp.asarray(theta[:, :n_features], copy=True)
+    if fit_intercept:
+        model.intercept_ = xp.asarray(theta[:, n_features], copy=True)
+    else:
+        model.intercept_ = xp.zeros(theta.shape[0], dtype=theta.dtype, device=device)
+    return model
+
+
+def _path_on_fold(X, y, sample_weight, train, test, *, l1_ratio, Cs, settings, classes, est):
+    """Fit the path of C on one training fold; score each C on the test fold.
+
+    Returns the coefficients (n_Cs, n_outputs, n_dof) as NumPy, the scores
+    (n_Cs,) and the iterations (n_Cs,), in the order of ``Cs``.
+    """
+    data = _backends.prepare_fit(
+        _take_rows(X, train), _take_rows(y, train), _take_rows(sample_weight, train), settings
+    )
+    fold_classes, all_classes = _on_host(data.classes), _on_host(classes)
+    if not np.array_equal(fold_classes, all_classes):
+        missing = [c for c in all_classes.tolist() if c not in set(fold_classes.tolist())]
+        raise ValueError(
+            f"A training fold has no sample of class {missing[0]!r}: its path cannot be "
+            "compared with the others. Use a stratified cv (the default for classifiers) "
+            "or fewer folds."
+        )
+    X_test, y_test = _take_rows(X, test), _take_rows(y, test)
+    sw_test = _take_rows(sample_weight, test)
+    scorer = _fold_scorer(est.scoring, classes)
+
+    coefs = [None] * len(Cs)
+    scores = np.empty(len(Cs))
+    n_iter = np.zeros(len(Cs), dtype=np.int32)
+    theta = None
+    # strong to weak penalty: from small C the solution grows steadily away from 0
+    for i in np.argsort(Cs, kind="stable"):
+        objective, plan = make_plan(
+            data,
+            C=float(Cs[i]),
+            l1_ratio=float(l1_ratio),
+            learning_rate=est.learning_rate,
+            solver=est.solver,
+            preconditioner=est.preconditioner,
+        )
+        if theta is None:
+            xp = objective.xp
+            theta = xp.zeros(objective.coef_shape, dtype=objective.dtype, device=objective.device)
+        result = plan.run(theta, max_iter=est.max_iter, tol=est.tol)
+        warn_about(
+            result,
+            learning_rate=est.learning_rate,
+            solver=solver_name(est.solver, est.learning_rate),
+            max_iter=est.max_iter,
+            tol=est.tol,
+            dtype=str(objective.dtype).rsplit(".", 1)[-1],
+        )
+        theta = result.coef
+        n_iter[i] = result.n_iter
+        coefs[i] = np.asarray(move_to(theta, xp=np, device="cpu"))
+        n_features = objective.n_features
+        model = _model(theta, classes, est.fit_intercept, n_features, data.xp, data.device)
+        scores[i] = float(scorer(model, X_test, y_test, sw_test))
+    return np.stack(coefs), scores, n_iter
+
+
+class GDLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
+    """Logistic regression by gradient descent, with C chosen by cross-validation.
+
+    The cross-validation counterpart of :class:`GDLogisticRegression`, with the
+    interface of :class:`~sklearn.linear_model.LogisticRegressionCV` where it
+    applies and its fitted attributes in scikit-learn's new layout
+    (``use_legacy_attributes=False``). On each fold the values of ``Cs`` are
+    fitted from the smallest (the strongest penalty) to the largest, each fit
+    warm-started from the previous solution, so the whole path costs little
+    more than one fit at a large C. The best C (and l1_ratio) maximizes the
+    score summed over the folds; with ``refit=True`` the model is then fitted on
+    all the data at that C, starting from the mean of the folds' coefficients.
+
+    The objective at each C is the one of :class:`GDLogisticRegression` (and of
+    scikit-learn, up to a constant factor): on a training fold, C multiplies
+    that fold's summed loss, so the solutions are scikit-learn's on the same folds.
+
+    Parameters
+    ----------
+    Cs : int or array-like of float, default=10
+        The values of C tried. An int n is ``np.logspace(-4, 4, n)``, as in
+        scikit-learn; ``np.inf`` means no penalty.
+    l1_ratios : array-like of float, default=(0.0,)
+        The elastic-net mixings tried, each between 0 (L2) and 1 (L1); each has
+        its own path over ``Cs``.
+    fit_intercept : bool, default=True
+        Whether to fit the intercept.
+    cv : int, cross-validation generator or iterable, default=None
+        The folds, as in :func:`~sklearn.model_selection.check_cv`: ``None`` is
+        5-fold stratified.
+    scoring : str or callable, default="neg_log_loss"
+        The score maximized over the grid, a scorer name or callable
+        ``scorer(estimator, X, y)``; ``None`` is the accuracy. The default is
+        the one scikit-learn's ``LogisticRegressionCV`` takes in version 1.11.
+    solver : {"auto", "gd", "nesterov"}, default="auto"
+        As in :class:`GDLogisticRegression`.
+    learning_rate : float or "auto", default="auto"
+        As in :class:`GDLogisticRegression`.
+    preconditioner : {"auto", "diagonal", "whitening"}, default="auto"
+        As in :class:`GDLogisticRegression`.
+    tol : float, default=1e-4
+        As in :class:`GDLogisticRegression`, for every fit of the path.
+    max_iter : int, default=1000
+        Maximum number of iterations of each fit (each C of each fold).
+    class_weight : dict or "balanced", default=None
+        Weights of the classes; ``"balanced"`` is computed once on all the data
+        (with the sample weights), as in scikit-learn, and used on every fold.
+    n_jobs : int, default=None
+        Number of jobs running the folds (and l1_ratios) in parallel, through
+        joblib; ``None`` means 1. The results do not depend on it.
+    verbose : int, default=0
+        The verbosity of joblib over the folds.
+    refit : bool, default=True
+        If True, fit all the data at the best C and l1_ratio. If False, average
+        the coefficients of the folds, each at its own best C and l1_ratio (and
+        ``C_``, ``l1_ratio_`` are the averages of those).
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        The coefficients of the final model, in X's namespace and device.
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+        Its intercepts.
+    Cs_ : ndarray of shape (n_Cs,)
+        The values of C tried, in the order given.
+    l1_ratios_ : ndarray of shape (n_l1_ratios,)
+        The values of l1_ratio tried.
+    C_ : float
+        The best C (with ``refit=False``, the mean of the folds' best).
+    l1_ratio_ : float
+        The best l1_ratio (with ``refit=False``, the mean of the folds' best).
+    scores_ : ndarray of shape (n_folds, n_l1_ratios, n_Cs)
+        The score of each fit on its test fold.
+    coefs_paths_ : ndarray of shape (n_folds, n_l1_ratios, n_Cs, n_outputs, n_dof)
+        The coefficients of each fit, intercept last (``n_dof`` is
+        ``n_features + fit_intercept``; ``n_outputs`` is 1 for two classes).
+        NumPy arrays, whatever the container of X.
+    n_iter_ : ndarray of shape (n_folds, n_l1_ratios, n_Cs)
+        The iterations (passes over the fold) of each fit of the path.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
+        Names of the features seen during fit, when X has string column names.
+
+    See Also
+    --------
+    GDLogisticRegression : The estimator fitted at each C.
+    sklearn.linear_model.LogisticRegressionCV : The same search, by quasi-Newton
+        and other solvers.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sk_gdlogreg import GDLogisticRegressionCV
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> clf = make_pipeline(StandardScaler(), GDLogisticRegressionCV(Cs=5)).fit(X, y)
+    >>> print(f"C_ = {clf[-1].C_:g}, scores_ of shape {clf[-1].scores_.shape}")
+    C_ = 1, scores_ of shape (5, 1, 5)
+    """
+
+    _parameter_constraints: dict = {
+        "Cs": [Interval(numbers.Integral, 1, None, closed="left"), "array-like"],
+        "l1_ratios": ["array-like"],
+        "fit_intercept": ["boolean"],
+        "cv": ["cv_object"],
+        "scoring": [str, callable, None],
+        "solver": [StrOptions({"auto", "gd", "nesterov"})],
+        "learning_rate": [
+            Interval(numbers.Real, 0, np.inf, closed="neither"),
+            StrOptions({"auto"}),
+        ],
+        "preconditioner": [StrOptions({"auto", "diagonal", "whitening"})],
+        "tol": [Interval(numbers.Real, 0, None, closed="left")],
+        "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "n_jobs": [None, numbers.Integral],
+        "verbose": ["verbose"],
+        "refit": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        *,
+        Cs=10,
+        l1_ratios=(0.0,),
+        fit_intercept=True,
+        cv=None,
+        scoring="neg_log_loss",
+        solver="auto",
+        learning_rate="auto",
+        preconditioner="auto",
+        tol=1e-4,
+        max_iter=1000,
+        class_weight=None,
+        n_jobs=None,
+        verbose=0,
+        refit=True,
+    ):
+        self.Cs = Cs
+        self.l1_ratios = l1_ratios
+        self.fit_intercept = fit_intercept
+        self.cv = cv
+        self.scoring = scoring
+        self.solver = solver
+        self.learning_rate = learning_rate
+        self.preconditioner = preconditioner
+        self.tol = tol
+        self.max_iter = max_iter
+        self.class_weight = class_weight
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+        self.refit = refit
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.array_api_support = True
+        return tags
+
+    @fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the path of C on each fold, choose C, and fit the final model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data: NumPy, SciPy sparse, Dask, or (with
+            ``sklearn.set_config(array_api_dispatch=True)``) any Array API array.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the examples, used in the fits and in the
+            scores of the test folds.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        fitted = {k: v for k, v in vars(self).items() if _is_fitted_attribute(k)}
+        try:
+            return self._fit(X, y, sample_weight)
+        except BaseException:
+            for k in [k for k in vars(self) if _is_fitted_attribute(k)]:
+                delattr(self, k)
+            vars(self).update(fitted)
+            raise
+
+    def _settings(self, class_weight):
+        return FitSettings(type(self).__name__, self.fit_intercept, class_weight, None, 0)
+
+    def _fit(self, X, y, sample_weight):
+        Cs, l1_ratios = _check_grid(self.Cs, self.l1_ratios)
+        # All the data once: validation (the errors of GDLogisticRegression), the
+        # classes, and the problem of the final fit.
+        full = _backends.prepare_fit(X, y, sample_weight, self._settings(self.class_weight))
+        classes = full.classes
+        self.n_features_in_ = full.n_features_in
+        if full.feature_names_in is not None:
+            self.feature_names_in_ = full.feature_names_in
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        if not _is_dask(X):  # the validated arrays: NumPy, CSR, or X's Array API namespace
+            X, y = full.callback_data["X"], full.callback_data["y"]
+            if sample_weight is not None:  # (a scalar is one weight per row)
+                sample_weight = move_to(sample_weight, xp=full.xp, device=full.device)
+                sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
+        elif isinstance(sample_weight, numbers.Number):
+            sample_weight = np.full(X.shape[0], sample_weight)
+        y_host = _on_host(y)
+        sw_host = None if sample_weight is None else _on_host(sample_weight)
+
+        class_weight = self.class_weight
+        if class_weight == "balanced":
+            # once, on all the data, as LogisticRegressionCV does: every fold then
+            # solves the problem scikit-learn's does
+            weights = compute_class_weight(
+                "balanced", classes=_on_host(classes), y=y_host, sample_weight=sw_host
+            )
+            class_weight = dict(zip(_on_host(classes).tolist(), weights))
+        settings = self._settings(class_weight)
+
+        cv = check_cv(self.cv, y_host, classifier=True)
+        rows = X if isinstance(X, np.ndarray) or sp.issparse(X) else np.zeros((len(y_host), 1))
+        folds = list(cv.split(rows, y_host))
+
+        # Dask's scheduler and Array API devices live in this process: threads.
+        in_memory = isinstance(X, np.ndarray) or sp.issparse(X)
+        tasks = Parallel(
+            n_jobs=self.n_jobs, verbose=self.verbose, prefer="processes" if in_memory else "threads"
+        )(
+            delayed(_path_on_fold)(
+                X,
+                y,
+                sample_weight,
+                train,
+                test,
+                l1_ratio=l1_ratio,
+                Cs=Cs,
+                settings=settings,
+                classes=classes,
+                est=self,
+            )
+            for train, test in folds
+            for l1_ratio in l1_ratios
+        )
+        n_folds, n_l1, n_cs = len(folds), len(l1_ratios), len(Cs)
+        coefs, scores, n_iter = zip(*tasks)
+        self.classes_ = classes
+        self.Cs_ = Cs
+        self.l1_ratios_ = l1_ratios
+        self.coefs_paths_ = np.reshape(np.stack(coefs), (n_folds, n_l1, n_cs, *coefs[0].shape[1:]))
+        self.scores_ = np.reshape(np.stack(scores), (n_folds, n_l1, n_cs))
+        self.n_iter_ = np.reshape(np.stack(n_iter), (n_folds, n_l1, n_cs))
+
+        # scikit-learn breaks ties by the first maximum over (C, l1_ratio) with C
+        # major: search the scores in that order
+        by_c = np.swapaxes(self.scores_, 1, 2)  # (n_folds, n_Cs, n_l1_ratios)
+        if self.refit:
+            i, j = np.unravel_index(np.argmax(by_c.sum(axis=0)), (n_cs, n_l1))
+            self.C_, self.l1_ratio_ = float(Cs[i]), float(l1_ratios[j])
+            theta0 = self.coefs_paths_[:, j, i].mean(axis=0)
+            theta = self._refit(full, theta0)
+        else:
+            best = np.argmax(by_c.reshape(n_folds, -1), axis=1)
+            i, j = np.unravel_index(best, (n_cs, n_l1))
+            self.C_ = float(np.mean(Cs[i]))
+            self.l1_ratio_ = float(np.mean(l1_ratios[j]))
+            theta = self.coefs_paths_[np.arange(n_folds), j, i].mean(axis=0)
+        n_features = self.n_features_in_
+        model = _model(theta, classes, self.fit_intercept, n_features, full.xp, full.device)
+        self.coef_, self.intercept_ = model.coef_, model.intercept_
+        return self
+
+    def _refit(self, full, theta0):
+        """The fit on all the data at C_ and l1_ratio_, from the folds' mean solution."""
+        objective, plan = make_plan(
+            full,
+            C=self.C_,
+            l1_ratio=self.l1_ratio_,
+            learning_rate=self.learning_rate,
+            solver=self.solver,
+            preconditioner=self.preconditioner,
+        )
+        xp = objective.xp
+        theta0 = xp.asarray(theta0, dtype=objective.dtype, device=objective.device)
+        result = plan.run(theta0, max_iter=self.max_iter, tol=self.tol)
+        warn_about(
+            result,
+            learning_rate=self.learning_rate,
+            solver=solver_name(self.solver, self.learning_rate),
+            max_iter=self.max_iter,
+            tol=self.tol,
+            dtype=str(objective.dtype).rsplit(".", 1)[-1],
+        )
+        return result.coef
+
+    def _fitted_model(self):
+        """The final model as a GDLogisticRegression, whose predict methods take any container."""
+        check_is_fitted(self)
+        model = GDLogisticRegression(fit_intercept=self.fit_intercept)
+        for name in ("classes_", "coef_", "intercept_", "n_features_in_", "feature_names_in_"):
+            if hasattr(self, name):
+                setattr(model, name, getattr(self, name))
+        return model
+
+    def decision_function(self, X):
+        """Confidence scores: ``X @ coef_.T + intercept_``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The data; a Dask array gives a lazy Dask array chunked like X's rows.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            One score per example for two classes (positive: ``classes_[1]``),
+            one per class otherwise.
+        """
+        return self._fitted_model().decision_function(X)
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The data; a Dask array gives a lazy Dask array chunked like X's rows.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            The predicted labels, from ``classes_``.
+        """
+        return self._fitted_model().predict(X)
+
+    def predict_proba(self, X):
+        """Predict class probabilities.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The data; a Dask array gives a lazy Dask array chunked like X's rows.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            The probability of each class, columns in the order of ``classes_``.
+        """
+        return self._fitted_model().predict_proba(X)
+
+    def predict_log_proba(self, X):
+        """Predict the logarithm of the class probabilities.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The data; a Dask array gives a lazy Dask array chunked like X's rows.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            The log-probability of each class, columns in the order of ``classes_``.
+        """
+        return self._fitted_model().predict_log_proba(X)
+
+    def score(self, X, y, sample_weight=None):
+        """The score ``scoring`` gives the model on the data (as LogisticRegressionCV).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Test samples.
+        y : array-like of shape (n_samples,)
+            True labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples.
+
+        Returns
+        -------
+        score : float
+            The score of ``scoring`` (the accuracy when it is None).
+        """
+        return _fold_scorer(self.scoring, self.classes_)(self, X, y, sample_weight)
