@@ -35,6 +35,7 @@ from ._sklearn import (
     Interval,
     LinearClassifierMixin,
     StrOptions,
+    check_same_namespace,
     check_sample_weight,
     fit_context,
     get_namespace_and_device,
@@ -170,7 +171,13 @@ def _path_on_fold(X, y, sample_weight, train, test, *, l1_ratio, Cs, settings, c
         )
     X_test, y_test = _take_rows(X, test), _take_rows(y, test)
     sw_test = _take_rows(sample_weight, test)
-    scorer = _fold_scorer(est.scoring, classes)
+    # Scores are computed on the host (one copy of the test fold per fold): a
+    # scorer's own conversions need not know the array's namespace or device.
+    on_host = data.xp is not np
+    if on_host:
+        X_test, y_test, classes_host = _on_host(X_test), _on_host(y_test), _on_host(classes)
+        sw_test = None if sw_test is None else _on_host(sw_test)
+    scorer = _fold_scorer(est.scoring, classes_host if on_host else classes)
 
     coefs = [None] * len(Cs)
     scores = np.empty(len(Cs))
@@ -202,7 +209,10 @@ def _path_on_fold(X, y, sample_weight, train, test, *, l1_ratio, Cs, settings, c
         n_iter[i] = result.n_iter
         coefs[i] = np.asarray(move_to(theta, xp=np, device="cpu"))
         n_features = objective.n_features
-        model = _model(theta, classes, est.fit_intercept, n_features, data.xp, data.device)
+        if on_host:
+            model = _model(coefs[i], classes_host, est.fit_intercept, n_features, np, "cpu")
+        else:
+            model = _model(theta, classes, est.fit_intercept, n_features, data.xp, data.device)
         scores[i] = float(scorer(model, X_test, y_test, sw_test))
     return np.stack(coefs), scores, n_iter
 
@@ -483,6 +493,9 @@ class GDLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
         n_features = self.n_features_in_
         model = _model(theta, classes, self.fit_intercept, n_features, full.xp, full.device)
         self.coef_, self.intercept_ = model.coef_, model.intercept_
+        if full.xp is not np:  # every fitted array in X's namespace and on its device
+            for name in ("Cs_", "l1_ratios_", "coefs_paths_", "scores_", "n_iter_"):
+                setattr(self, name, move_to(getattr(self, name), xp=full.xp, device=full.device))
         return self
 
     def _refit(self, full, theta0):
@@ -508,9 +521,11 @@ class GDLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
         )
         return result.coef
 
-    def _fitted_model(self):
+    def _fitted_model(self, X, method):
         """The final model as a GDLogisticRegression, whose predict methods take any container."""
         check_is_fitted(self)
+        if _backends.lazy_backend(X) is None:  # X in the namespace and on the device of fit's
+            check_same_namespace(X, self, attribute="coef_", method=method)
         model = GDLogisticRegression(fit_intercept=self.fit_intercept)
         for name in ("classes_", "coef_", "intercept_", "n_features_in_", "feature_names_in_"):
             if hasattr(self, name):
@@ -531,7 +546,7 @@ class GDLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
             One score per example for two classes (positive: ``classes_[1]``),
             one per class otherwise.
         """
-        return self._fitted_model().decision_function(X)
+        return self._fitted_model(X, "decision_function").decision_function(X)
 
     def predict(self, X):
         """Predict class labels.
@@ -546,7 +561,7 @@ class GDLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
         labels : ndarray of shape (n_samples,)
             The predicted labels, from ``classes_``.
         """
-        return self._fitted_model().predict(X)
+        return self._fitted_model(X, "predict").predict(X)
 
     def predict_proba(self, X):
         """Predict class probabilities.
@@ -561,7 +576,7 @@ class GDLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
         proba : ndarray of shape (n_samples, n_classes)
             The probability of each class, columns in the order of ``classes_``.
         """
-        return self._fitted_model().predict_proba(X)
+        return self._fitted_model(X, "predict_proba").predict_proba(X)
 
     def predict_log_proba(self, X):
         """Predict the logarithm of the class probabilities.
@@ -576,7 +591,7 @@ class GDLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
         log_proba : ndarray of shape (n_samples, n_classes)
             The log-probability of each class, columns in the order of ``classes_``.
         """
-        return self._fitted_model().predict_log_proba(X)
+        return self._fitted_model(X, "predict_log_proba").predict_log_proba(X)
 
     def score(self, X, y, sample_weight=None):
         """The score ``scoring`` gives the model on the data (as LogisticRegressionCV).
@@ -595,4 +610,14 @@ class GDLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
         score : float
             The score of ``scoring`` (the accuracy when it is None).
         """
-        return _fold_scorer(self.scoring, self.classes_)(self, X, y, sample_weight)
+        model, classes = self, self.classes_
+        xp, _, _ = get_namespace_and_device(self.coef_)
+        if _backends.lazy_backend(X) is None and not is_numpy_namespace(xp):
+            # scored on the host, as the folds are: a scorer converts what it is given
+            check_same_namespace(X, self, attribute="coef_", method="score")
+            model = self._fitted_model(X, "score")
+            for name in ("classes_", "coef_", "intercept_"):
+                setattr(model, name, _on_host(getattr(model, name)))
+            X, y, classes = _on_host(X), _on_host(y), model.classes_
+            sample_weight = None if sample_weight is None else _on_host(sample_weight)
+        return _fold_scorer(self.scoring, classes)(model, X, y, sample_weight)
