@@ -1,0 +1,199 @@
+"""The path of C on one fold of GDLogisticRegressionCV, and the helpers the estimator shares.
+
+On a training fold the data are validated and summarized once (``_backends.prepare_fit``:
+the classes, the weight sum, the column statistics the coordinates are built from); then the
+values of C are fitted from the strongest penalty (smallest C) to the weakest, each fit
+starting from the solution of the previous one (``_plan.make_plan`` / ``Plan.run``, the same
+plan a ``GDLogisticRegression`` fit takes), and each is scored on the test fold. A
+neighbouring C moves the solution little, so each value after the first costs a few iterations.
+
+The folds are row selections of X in its own container: an index array on a NumPy array,
+a sparse matrix or a Dask array (lazy: no copy of X per fold in memory), ``xp.take`` on an
+Array API array.
+"""
+
+import inspect
+import numbers
+import sys
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import ClassifierMixin
+from sklearn.metrics import get_scorer, make_scorer
+
+from . import _backends
+from ._estimator import GDLogisticRegression
+from ._plan import make_plan, solver_name
+from ._report import warn_about
+from ._sklearn import get_namespace_and_device, is_numpy_namespace, move_to
+
+
+def _is_dask(a):
+    da = sys.modules.get("dask.array")
+    return da is not None and isinstance(a, da.Array)
+
+
+def _on_host(a):
+    """A NumPy copy of labels or weights, whatever holds them (for the splitter)."""
+    if _is_dask(a):
+        return np.asarray(a.compute())
+    if isinstance(a, np.ndarray):
+        return a
+    xp, _, _ = get_namespace_and_device(a)
+    return np.asarray(move_to(a, xp=np, device="cpu")) if not is_numpy_namespace(xp) else a
+
+
+def _take_rows(a, rows):
+    """The rows ``rows`` (NumPy integer indices) of ``a``, in a's own container.
+
+    NumPy, SciPy sparse and Dask arrays take an index array (on Dask it is a lazy
+    selection of the same chunks); other Array API namespaces ``xp.take`` it on
+    a's device.
+    """
+    if a is None:
+        return None
+    if _is_dask(a) or sp.issparse(a) or isinstance(a, np.ndarray):
+        return a[rows]
+    xp, _, device = get_namespace_and_device(a)
+    return xp.take(a, xp.asarray(rows, device=device), axis=0)
+
+
+def _check_grid(Cs, l1_ratios):
+    """The grid of C (as given: an int n is np.logspace(-4, 4, n)) and l1_ratio, checked."""
+    if isinstance(Cs, numbers.Integral):
+        Cs = np.logspace(-4, 4, Cs)
+    Cs = np.asarray(Cs, dtype=np.float64)
+    if Cs.ndim != 1 or Cs.size == 0 or not np.all(Cs > 0) or np.any(np.isnan(Cs)):
+        raise ValueError(
+            f"Cs must be a positive int or a non-empty 1-d list of positive numbers "
+            f"(np.inf: no penalty); got Cs={Cs.tolist() if Cs.ndim else Cs!r}."
+        )
+    try:
+        ratios = np.asarray(l1_ratios, dtype=np.float64)
+    except (TypeError, ValueError):
+        ratios = None
+    if (
+        ratios is None
+        or ratios.ndim != 1
+        or ratios.size == 0
+        or not np.all((ratios >= 0) & (ratios <= 1))
+    ):
+        raise ValueError(
+            f"l1_ratios must be a non-empty 1-d list of numbers between 0 and 1; "
+            f"got l1_ratios={l1_ratios!r}."
+        )
+    return Cs, ratios
+
+
+def _fold_scorer(scoring, classes):
+    """A function (model, X, y, sample_weight) -> score, as LogisticRegressionCV scores a fold.
+
+    ``None`` is the model's accuracy. A scorer whose metric takes ``labels`` is
+    given all the classes, as scikit-learn does: a test fold may lack one.
+    """
+    if scoring is None:
+        # ClassifierMixin's accuracy: the model's own score may be this scorer
+        return lambda model, X, y, sample_weight: ClassifierMixin.score(
+            model, X, y, sample_weight=sample_weight
+        )
+    scorer = get_scorer(scoring)
+    score_func = getattr(scorer, "_score_func", None)
+    if score_func is not None:
+        params = inspect.signature(score_func).parameters
+        if "labels" in params:
+            extra = {"labels": classes}
+            if classes.shape[0] <= 2 and "pos_label" in params:
+                extra["pos_label"] = classes[-1]
+            scorer = make_scorer(
+                score_func,
+                greater_is_better=scorer._sign == 1,
+                response_method=scorer._response_method,
+                **extra,
+                **getattr(scorer, "_kwargs", {}),
+            )
+
+    def score(model, X, y, sample_weight):
+        if sample_weight is None:
+            return scorer(model, X, y)
+        return scorer(model, X, y, sample_weight=sample_weight)
+
+    return score
+
+
+def _model(theta, classes, fit_intercept, n_features, xp, device):
+    """A fitted GDLogisticRegression with the coefficients ``theta`` (intercept last)."""
+    theta = move_to(theta, xp=xp, device=device)
+    model = GDLogisticRegression(fit_intercept=fit_intercept)
+    model.classes_ = classes
+    model.n_features_in_ = n_features
+    model.coef_ = xp.asarray(theta[:, :n_features], copy=True)
+    if fit_intercept:
+        model.intercept_ = xp.asarray(theta[:, n_features], copy=True)
+    else:
+        model.intercept_ = xp.zeros(theta.shape[0], dtype=theta.dtype, device=device)
+    return model
+
+
+def _path_on_fold(X, y, sample_weight, train, test, *, l1_ratio, Cs, settings, classes, est):
+    """Fit the path of C on one training fold; score each C on the test fold.
+
+    Returns the coefficients (n_Cs, n_outputs, n_dof) as NumPy, the scores
+    (n_Cs,) and the iterations (n_Cs,), in the order of ``Cs``.
+    """
+    data = _backends.prepare_fit(
+        _take_rows(X, train), _take_rows(y, train), _take_rows(sample_weight, train), settings
+    )
+    fold_classes, all_classes = _on_host(data.classes), _on_host(classes)
+    if not np.array_equal(fold_classes, all_classes):
+        missing = [c for c in all_classes.tolist() if c not in set(fold_classes.tolist())]
+        raise ValueError(
+            f"A training fold has no sample of class {missing[0]!r}: its path cannot be "
+            "compared with the others. Use a stratified cv (the default for classifiers) "
+            "or fewer folds."
+        )
+    X_test, y_test = _take_rows(X, test), _take_rows(y, test)
+    sw_test = _take_rows(sample_weight, test)
+    # Scores are computed on the host (one copy of the test fold per fold): a
+    # scorer's own conversions need not know the array's namespace or device.
+    on_host = data.xp is not np
+    if on_host:
+        X_test, y_test, classes_host = _on_host(X_test), _on_host(y_test), _on_host(classes)
+        sw_test = None if sw_test is None else _on_host(sw_test)
+    scorer = _fold_scorer(est.scoring, classes_host if on_host else classes)
+
+    coefs = [None] * len(Cs)
+    scores = np.empty(len(Cs))
+    n_iter = np.zeros(len(Cs), dtype=np.int32)
+    theta = None
+    # strong to weak penalty: from small C the solution grows steadily away from 0
+    for i in np.argsort(Cs, kind="stable"):
+        objective, plan = make_plan(
+            data,
+            C=float(Cs[i]),
+            l1_ratio=float(l1_ratio),
+            learning_rate=est.learning_rate,
+            solver=est.solver,
+            preconditioner=est.preconditioner,
+        )
+        if theta is None:
+            xp = objective.xp
+            theta = xp.zeros(objective.coef_shape, dtype=objective.dtype, device=objective.device)
+        result = plan.run(theta, max_iter=est.max_iter, tol=est.tol)
+        warn_about(
+            result,
+            learning_rate=est.learning_rate,
+            solver=solver_name(est.solver, est.learning_rate),
+            max_iter=est.max_iter,
+            tol=est.tol,
+            dtype=str(objective.dtype).rsplit(".", 1)[-1],
+        )
+        theta = result.coef
+        n_iter[i] = result.n_iter
+        coefs[i] = np.asarray(move_to(theta, xp=np, device="cpu"))
+        n_features = objective.n_features
+        if on_host:
+            model = _model(coefs[i], classes_host, est.fit_intercept, n_features, np, "cpu")
+        else:
+            model = _model(theta, classes, est.fit_intercept, n_features, data.xp, data.device)
+        scores[i] = float(scorer(model, X_test, y_test, sw_test))
+    return np.stack(coefs), scores, n_iter
