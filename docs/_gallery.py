@@ -8,6 +8,7 @@ ORDER = [
     "plot_learning_rate_grid.py",
     "plot_loops_vs_vectorized.py",
     "plot_l1_sparsity.py",
+    "plot_cv_path.py",
     "plot_decision_boundary.py",
     "plot_column_transformer.py",
     "callbacks_monitoring.py",

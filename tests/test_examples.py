@@ -82,6 +82,17 @@ EXPECTED = {
          r"\n +100 +(2\d|30) +0\.9\d\d\n", r"the first features in as C grows: \w"],
         ["plot_l1_sparsity.png"],
     ),
+    # the path shrinks the coefficients towards 0 as C falls; C_ is inside the
+    # grid; the warm-started path takes fewer passes than refitting each C
+    "plot_cv_path.py": (
+        [r"30 standardized features, 11 values of C, 5 folds",
+         (rf"\n +0\.001 +{NUMBER} +-0\.\d+ +0\.\d+\n", (0, 0.5)),
+         (rf"\n +100 +{NUMBER} +-0\.\d+ +0\.\d+\n", (5, INF)),
+         r"\n +1 +\S+ +-0\.0\d+ +0\.\d+  <- C_\n",
+         (rf"chosen C_ = {NUMBER}: score -0\.0\d+ \+- 0\.\d+ over the folds", (0.1, 10)),
+         (rf"\d+ warm-started, \d+ refitting each C from zero \({NUMBER}x\)", (0, 0.9))],
+        ["plot_cv_path.png"],
+    ),
     "plot_dask_cluster.py": (
         [r"LocalCluster: 2 workers x 1 thread", (rf"coefficient difference {NUMBER}", 1e-10),
          r"predict\(X\) is lazy: a dask\.array\.\S+ in 4 chunks",
