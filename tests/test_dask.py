@@ -431,3 +431,38 @@ def test_a_failed_refit_keeps_the_previous_model(client):
         with pytest.raises(ValueError, match="only one class"):
             est.fit(Xd, da.zeros(len(y), chunks=CHUNK))
     assert_array_equal(est.coef_, coef)
+
+
+# ------------------------------------------------------------- GDLogisticRegressionCV
+def test_cv_equals_numpy_cv_with_folds_as_row_selections(client, monkeypatch):
+    """The same path on every fold as the NumPy CV fit (C_, scores, coefficients), each
+    fold a lazy row selection of the one Dask array (no copy of X per fold). Small: each
+    score on a Dask test fold costs several round trips to the cluster."""
+    from sk_gdlogreg import GDLogisticRegressionCV, _cv_path
+
+    X, y, s = _data(K=3)
+    params = dict(Cs=[0.01, 1.0], cv=2, tol=1e-3)
+    ref = GDLogisticRegressionCV(**params).fit(X, y, sample_weight=s)
+    Xd, yd, sd = _to_dask(X, y, s)
+    selections = []
+    take_rows = _cv_path._take_rows
+
+    def recording_take_rows(a, rows):
+        taken = take_rows(a, rows)
+        if a is Xd:
+            selections.append(taken)
+        return taken
+
+    monkeypatch.setattr(_cv_path, "_take_rows", recording_take_rows)
+    est = GDLogisticRegressionCV(**params).fit(Xd, yd, sample_weight=sd)
+    assert len(selections) == 2 * 2  # a training and a test fold each
+    for taken in selections:
+        assert isinstance(taken, da.Array) and Xd.name in taken.dask.layers
+    assert est.C_ == ref.C_
+    assert_array_equal(est.n_iter_, ref.n_iter_)
+    assert_allclose(est.scores_, ref.scores_, rtol=1e-8)
+    scale = np.abs(ref.coefs_paths_).max()
+    assert_allclose(est.coefs_paths_, ref.coefs_paths_, rtol=1e-8, atol=1e-8 * scale)
+    assert isinstance(est.coef_, np.ndarray)
+    assert_allclose(est.coef_, ref.coef_, rtol=1e-8, atol=1e-8 * scale)
+    assert_allclose(est.intercept_, ref.intercept_, rtol=1e-8, atol=1e-8 * scale)
