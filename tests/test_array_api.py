@@ -187,3 +187,30 @@ def test_default_fit_whitens_as_numpy_does(namespace, n_classes):
     np.testing.assert_allclose(
         to_numpy(clf.intercept_), ref.intercept_, rtol=1e-8, atol=1e-8 * scale
     )
+
+
+@needs_array_api_mode
+def test_cv_equals_numpy_cv(namespace):
+    """GDLogisticRegressionCV: the folds taken on X's device, the same path as NumPy (C_,
+    scores, coefficients), every fitted array in X's namespace and on its device."""
+    from sk_gdlogreg import GDLogisticRegressionCV
+
+    xp, device = namespace
+    X, y = iris(3)
+    params = dict(Cs=[0.01, 1.0, 100.0], cv=3, tol=1e-4)
+    ref = GDLogisticRegressionCV(**params).fit(X, y)
+    X_xp = xp.asarray(X, device=device)
+    with sklearn.config_context(array_api_dispatch=True):
+        clf = GDLogisticRegressionCV(**params).fit(X_xp, xp.asarray(y, device=device))
+        proba = clf.predict_proba(X_xp)
+    for fitted in (clf.coef_, clf.intercept_, proba, clf.coefs_paths_, clf.scores_):
+        assert get_namespace(fitted)[0] is get_namespace(X_xp)[0]
+        assert fitted.device == X_xp.device
+    assert clf.C_ == ref.C_
+    np.testing.assert_array_equal(to_numpy(clf.n_iter_), ref.n_iter_)
+    np.testing.assert_allclose(to_numpy(clf.scores_), ref.scores_, rtol=1e-8)
+    scale = np.abs(ref.coefs_paths_).max()
+    paths = to_numpy(clf.coefs_paths_)
+    np.testing.assert_allclose(paths, ref.coefs_paths_, rtol=1e-8, atol=1e-8 * scale)
+    np.testing.assert_allclose(to_numpy(clf.coef_), ref.coef_, rtol=1e-8, atol=1e-8 * scale)
+    np.testing.assert_allclose(to_numpy(proba), ref.predict_proba(X), rtol=1e-8, atol=1e-10)
