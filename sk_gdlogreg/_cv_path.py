@@ -27,6 +27,10 @@ from ._plan import make_plan, solver_name
 from ._report import warn_about
 from ._sklearn import get_namespace_and_device, is_numpy_namespace, move_to
 
+# Whether the path keeps the whitened coordinates from one C to the next (``Plan.run``'s
+# ``coords``); False refits each C in the coordinates a single fit starts in.
+KEEP_COORDS = True
+
 
 def _is_dask(a):
     da = sys.modules.get("dask.array")
@@ -164,7 +168,7 @@ def _path_on_fold(X, y, sample_weight, train, test, *, l1_ratio, Cs, settings, c
     coefs = [None] * len(Cs)
     scores = np.empty(len(Cs))
     n_iter = np.zeros(len(Cs), dtype=np.int32)
-    theta = None
+    theta, coords = None, None
     # strong to weak penalty: from small C the solution grows steadily away from 0
     for i in np.argsort(Cs, kind="stable"):
         objective, plan = make_plan(
@@ -178,7 +182,13 @@ def _path_on_fold(X, y, sample_weight, train, test, *, l1_ratio, Cs, settings, c
         if theta is None:
             xp = objective.xp
             theta = xp.zeros(objective.coef_shape, dtype=objective.dtype, device=objective.device)
-        result = plan.run(theta, max_iter=est.max_iter, tol=est.tol)
+        if KEEP_COORDS and plan.recondition is not None:
+            # the whitened coordinates of the previous C: the curvature changes slowly
+            result, coords = plan.run(
+                theta, max_iter=est.max_iter, tol=est.tol, coords=coords, return_coords=True
+            )
+        else:
+            result, coords = plan.run(theta, max_iter=est.max_iter, tol=est.tol), None
         warn_about(
             result,
             learning_rate=est.learning_rate,

@@ -36,14 +36,22 @@ class Plan:
     every: int  # iterations between renewals of the coordinates
     whiten_first: bool  # preconditioner="whitening": whitened from the first iteration
 
-    def run(self, theta0, *, max_iter, tol, callback=None):
-        """Minimize from raw coefficients ``theta0``; a ``_solvers.Result``."""
+    def run(self, theta0, *, max_iter, tol, callback=None, coords=None, return_coords=False):
+        """Minimize from raw coefficients ``theta0``; a ``_solvers.Result``.
+
+        ``coords`` and ``return_coords`` are the hook of GDLogisticRegressionCV's path
+        (see "The path's hook" below); a plain fit passes neither.
+        """
         with _blocks.one_blas_thread(self.problem.xp is np):  # threads over blocks instead
             problem, step0 = self.problem, self.step0
-            coords = self.recondition(theta0) if self.whiten_first else None
+            if coords is None and self.whiten_first:
+                coords = self.recondition(theta0)
             if coords is not None:  # whitened, the natural step is 1
                 problem, step0 = problem.with_coords(coords), 1.0
-            return solve(
+            recondition, last = self.recondition, [coords]
+            if return_coords and recondition is not None:
+                recondition = _recording(recondition, last)
+            result = solve(
                 self.solver,
                 problem,
                 theta0,
@@ -52,9 +60,29 @@ class Plan:
                 tol=tol,
                 step0=step0,
                 callback=callback,
-                recondition=self.recondition,
+                recondition=recondition,
                 every=self.every,
             )
+            return (result, last[0]) if return_coords else result
+
+
+# --- The path's hook (GDLogisticRegressionCV): whitened coordinates kept from one C to
+# the next. ``Plan.run(theta0, coords=W, return_coords=True)`` starts in the whitened
+# coordinates W at step 1 instead of the standardized ones, and returns with the result
+# the whitened coordinates the solver ended in (None if it never whitened). Only plans
+# that whiten (``recondition`` set: automatic steps, no L1 term) take or give them.
+
+
+def _recording(recondition, last):
+    """``recondition`` that also keeps the last coordinates it gave in ``last[0]``."""
+
+    def recorded(theta):
+        coords = recondition(theta)
+        if coords is not None:
+            last[0] = coords
+        return coords
+
+    return recorded
 
 
 def solver_name(solver, learning_rate):
