@@ -12,7 +12,7 @@ import pytest
 import reference
 import scipy.sparse as sp
 
-from sk_gdlogreg import _stats, _blocks
+from sk_gdlogreg import _blocks, _stats
 from sk_gdlogreg._coordinates import Standardization
 from sk_gdlogreg._objective import InMemoryData, Objective, data_term, targets
 from sk_gdlogreg._stats import weighted_mean_std
