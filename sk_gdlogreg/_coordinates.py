@@ -247,17 +247,22 @@ def whitening(objective, l1, preconditioner, auto_steps, coords=None):
     if not auto_steps or preconditioner == "diagonal":
         return None
     n_coefs = objective.n_features + 1
+    if l1 and objective.n_outputs > 1:  # the metric couples the classes: K (d + 1) square
+        n_coefs *= objective.n_outputs
     if preconditioner == "whitening" and n_coefs > MAX_WHITEN_COEFS:
         size = n_coefs**2 * 8 / 2**20
         raise ValueError(
             f"preconditioner='whitening' needs a {n_coefs} x {n_coefs} curvature matrix "
             f"({size:.0f} MiB) and its factorization at every renewal, for "
-            f"{objective.n_features} features: at most {MAX_WHITEN_COEFS - 1} features "
+            f"{objective.n_features} features: at most {MAX_WHITEN_COEFS} coefficients "
+            "(features + 1, times the classes for a multinomial fit with an L1 term) "
             "are supported. Use preconditioner='auto' or 'diagonal'."
         )
     m = objective.data.n_samples
     sample_rows = min(m, max(WHITEN_SAMPLE_ROWS, 10 * objective.n_features))
-    if preconditioner == "auto" and not whitening_pays(m, objective.n_features, sample_rows):
+    if preconditioner == "auto" and not (
+        n_coefs <= MAX_WHITEN_COEFS and whitening_pays(m, objective.n_features, sample_rows)
+    ):
         return None
     xp = objective.xp
 
@@ -268,7 +273,7 @@ def whitening(objective, l1, preconditioner, auto_steps, coords=None):
         if l1:
             from ._metric import Metric
 
-            return Metric(curvature, coords, xp)
+            return Metric(curvature, coords, objective.n_outputs, objective.l2, xp)
         return Whitening(curvature, objective.fit_intercept, xp)
 
     return recondition
