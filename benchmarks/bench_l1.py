@@ -248,10 +248,12 @@ def default_fit(X, y, y_idx, C, l1_ratio):
     return dict(warns=warned, n_iter=int(clf.n_iter_), seconds=seconds, coef=clf.coef_)
 
 
-def run_problem(name, build, C, l1_ratio, cap):
+def run_problem(name, build, C, l1_ratio, cap, ref_max_iter=20_000):
     X, y = build()
     y_idx = np.unique(y, return_inverse=True)[1]
-    ref = LogisticRegression(solver="saga", C=C, l1_ratio=l1_ratio, tol=1e-10, max_iter=20_000)
+    ref = LogisticRegression(
+        solver="saga", C=C, l1_ratio=l1_ratio, tol=1e-10, max_iter=ref_max_iter
+    )
     t = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -342,6 +344,9 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--only", default="")
     parser.add_argument("--cap", type=float, default=30.0)
+    parser.add_argument(
+        "--ref-max-iter", type=int, default=20_000, help="epochs of the tight saga reference"
+    )
     args = parser.parse_args()
     chosen = problems()
     if args.only:
@@ -356,7 +361,7 @@ def main():
         warm_up()
         for name, (build, C, l1_ratio, desc) in chosen.items():
             print(f"running {name} ...", file=sys.stderr, flush=True)
-            results[name] = run_problem(name, build, C, l1_ratio, args.cap)
+            results[name] = run_problem(name, build, C, l1_ratio, args.cap, args.ref_max_iter)
             results[name]["description"] = desc
             print_problem(name, desc, results[name])
             write(results, args.only and chosen)  # after each problem: a crash keeps the rest
