@@ -163,14 +163,15 @@ class Whitening:
     whatever the scales and correlations of the features: gradient descent then
     takes about as many steps as on standardized, uncorrelated features. It is
     still gradient descent, on the linearly transformed features ``[X 1] L^{-T}``.
-    Not for an L1 penalty, whose soft-threshold step is not separable here.
+    An L1 penalty is not separable here: L1 fits take the same steps in the
+    diagonal coordinates, in the metric of H instead (``_metric.Metric``).
 
     In any array namespace, on the coefficients' device: NumPy solves with L by
     LAPACK's triangular solve; other namespaces (the Array API standard has no
     triangular solve) multiply by ``L^{-1}``, computed once per matrix.
     """
 
-    scale = None  # no per-feature scale: an L1 penalty cannot be expressed here
+    scale = None  # no per-feature scale: L1 fits use ``_metric.Metric`` instead
 
     def __init__(self, curvature, fit_intercept, xp=np):
         # H = diag(c) Hn diag(c). Jacobi scaling first, so that a tiny jitter
@@ -246,37 +247,37 @@ def whitening_pays(n_samples, n_features, sample_rows):
     return p <= MAX_WHITEN_COEFS and sample_rows * p <= 250 * n_samples and n_samples >= 2 * p
 
 
-def whitening(objective, l1, preconditioner, auto_steps):
-    """``recondition(theta) -> Whitening`` at the curvature there, or None where not used.
+def whitening(objective, l1, preconditioner, auto_steps, coords=None):
+    """``recondition(theta)`` -> new coordinates at the curvature there, or None where not used.
 
-    Used with automatic steps and no L1 term; with ``preconditioner="auto"``
-    only where the curvature matrix is cheap next to a pass
-    (``whitening_pays``); the solvers call it every ``WHITEN_EVERY`` iterations
-    that have not converged, so easy problems never pay for it.
+    Used with automatic steps; with ``preconditioner="auto"`` only where the
+    curvature matrix is cheap next to a pass (``whitening_pays``); the solvers
+    call it every ``WHITEN_EVERY`` iterations that have not converged, so easy
+    problems never pay for it. Without an L1 term the coordinates are whitened
+    (``Whitening``); with one, the solver stays in the diagonal coordinates
+    ``coords``, where the L1 term is separable, and takes its proximal steps in
+    the curvature metric instead (``_metric.Metric``): the same steps where
+    the L1 term is zero.
     """
     if not auto_steps or preconditioner == "diagonal":
         return None
     n_coefs = objective.n_features + 1
-    if preconditioner == "whitening":
-        if l1:
-            raise ValueError(
-                "preconditioner='whitening' needs no L1 penalty (l1_ratio=0): the "
-                "soft-threshold step is not separable in whitened coordinates, got an L1 "
-                f"strength of {l1:.3g}. Use preconditioner='auto' or 'diagonal'."
-            )
-        if n_coefs > MAX_WHITEN_COEFS:
-            size = n_coefs**2 * 8 / 2**20
-            raise ValueError(
-                f"preconditioner='whitening' needs a {n_coefs} x {n_coefs} curvature matrix "
-                f"({size:.0f} MiB) and its factorization at every renewal, for "
-                f"{objective.n_features} features: at most {MAX_WHITEN_COEFS - 1} features "
-                "are supported. Use preconditioner='auto' or 'diagonal'."
-            )
-    elif l1:
-        return None
+    if l1 and objective.n_outputs > 1:  # the metric couples the classes: K (d + 1) square
+        n_coefs *= objective.n_outputs
+    if preconditioner == "whitening" and n_coefs > MAX_WHITEN_COEFS:
+        size = n_coefs**2 * 8 / 2**20
+        raise ValueError(
+            f"preconditioner='whitening' needs a {n_coefs} x {n_coefs} curvature matrix "
+            f"({size:.0f} MiB) and its factorization at every renewal, for "
+            f"{objective.n_features} features: at most {MAX_WHITEN_COEFS} coefficients "
+            "(features + 1, times the classes for a multinomial fit with an L1 term) "
+            "are supported. Use preconditioner='auto' or 'diagonal'."
+        )
     m = objective.data.n_samples
     sample_rows = min(m, max(WHITEN_SAMPLE_ROWS, 10 * objective.n_features))
-    if preconditioner == "auto" and not whitening_pays(m, objective.n_features, sample_rows):
+    if preconditioner == "auto" and not (
+        n_coefs <= MAX_WHITEN_COEFS and whitening_pays(m, objective.n_features, sample_rows)
+    ):
         return None
     xp = objective.xp
 
@@ -284,6 +285,10 @@ def whitening(objective, l1, preconditioner, auto_steps):
         curvature = objective.curvature(theta, sample_rows, floor=CURVATURE_FLOOR)
         if curvature is None:  # the sampled rows all weigh 0: nothing to whiten by
             return None
+        if l1:
+            from ._metric import Metric
+
+            return Metric(curvature, coords, objective.n_outputs, objective.l2, xp)
         return Whitening(curvature, objective.fit_intercept, xp)
 
     return recondition

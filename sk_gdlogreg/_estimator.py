@@ -89,9 +89,11 @@ class GDLogisticRegression(CallbackSupportMixin, LinearClassifierMixin, BaseEsti
         always moves on the raw coefficients). ``"diagonal"``: standardized
         features. ``"whitening"``: standardized and decorrelated by the
         curvature of J (its Hessian, estimated from a sample of rows), renewed
-        every 5 iterations at the current point; without an L1 term and for
-        at most 2,047 features (the matrix is (n_features + 1)^2), on any
-        container. ``"auto"``: diagonal, switching to whitening when 5
+        every 5 iterations at the current point; with an L1 term, the steps
+        are taken in standardized coordinates in the metric of that curvature
+        (a small Lasso per step, exact zeros stay exact). For at most 2,047
+        features (the matrix is (n_features + 1)^2, times n_classes^2 for a
+        multinomial L1 fit), on any container. ``"auto"``: diagonal, switching to whitening when 5
         iterations did not converge and the curvature matrix is cheap next to
         a pass over X.
     warm_start : bool, default=False

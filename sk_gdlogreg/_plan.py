@@ -113,7 +113,7 @@ def make_plan(fit_data, *, C, l1_ratio, learning_rate, solver, preconditioner):
         problem=Problem(objective, l1, coords, tol_coords),
         learning_rate=None if auto_steps else float(learning_rate),
         step0=step0,
-        recondition=whitening(objective, l1, preconditioner, auto_steps),
+        recondition=whitening(objective, l1, preconditioner, auto_steps, coords),
         every=WHITEN_EVERY,
         whiten_first=auto_steps and preconditioner == "whitening",
     )

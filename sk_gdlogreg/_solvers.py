@@ -71,6 +71,9 @@ class Problem:
         self.penalty = self._l1_in(coords, l1)
         self.tol_penalty = self._l1_in(tol_coords, l1)
         self.eps = float(self.xp.finfo(objective.dtype).eps)
+        # the curvature metric of an L1 fit's steps (``_metric.Metric``), or None:
+        # the Euclidean one of the coordinates
+        self.metric = coords if hasattr(coords, "prox") else None
 
     def with_coords(self, coords):
         """The same problem, the solver moving in other coordinates."""
@@ -87,6 +90,28 @@ class Problem:
 
     def dot(self, a, b):
         return float(np.vdot(a, b)) if self.xp is np else float(self.xp.sum(a * b))
+
+    def inner(self, a, b):
+        """a . b in the metric of the steps."""
+        return self.dot(a, b) if self.metric is None else self.metric.inner(a, b)
+
+    def sq(self, move):
+        """The squared length of a move in the metric of the steps."""
+        return self.dot(move, move) if self.metric is None else self.metric.sq(move)
+
+    def dual_sq(self, grad_change):
+        """The squared length of a change of gradient, in the dual metric."""
+        if self.metric is None:
+            return self.dot(grad_change, grad_change)
+        return self.metric.dual_sq(grad_change)
+
+    def prox(self, coef, grad, step):
+        """The proximal step ``argmin_u grad.(u - coef) + ||u - coef||^2 / (2 step) + h(u)``,
+        the norm that of the steps' metric: a soft-threshold, or a small Lasso
+        (``_metric.Metric.prox``)."""
+        if self.metric is None or not self.l1:
+            return self.penalty.prox(coef - step * grad, step)
+        return self.metric.prox(coef, grad, step, self.penalty)
 
     def all_finite(self, a):
         return bool(self.xp.all(self.xp.isfinite(a)))
@@ -212,7 +237,7 @@ def _unchanged(problem, F_old, F_new, old, new):
 
 
 def _sufficient_decrease(problem, J, grad, J_new, move, step):
-    decrease = problem.dot(grad, move) + problem.dot(move, move) / (2 * step)
+    decrease = problem.dot(grad, move) + problem.sq(move) / (2 * step)
     return J_new <= J + decrease + _slack(problem, J)
 
 
@@ -254,16 +279,16 @@ def gradient_descent(problem, coef, *, learning_rate, max_iter, tol, step0=1.0, 
 
 def _gd_update(problem, it, k, F, coef, J, grad, step, learning_rate):
     """Iteration k's update: (new, stop); ``new`` None when there is none."""
-    res, penalty = it.res, problem.penalty
+    res = it.res
     if learning_rate is not None:
         it.rose(k, F, plain=True)  # every step of gradient descent is a plain one
-        new = penalty.prox(coef - step * grad, step)  # the update: w := w - alpha dw
+        new = problem.prox(coef, grad, step)  # the update: w := w - alpha dw
         if not problem.all_finite(new):
             it.diverged(k)
             return None, True
         return new, False
     for _ in range(MAX_BACKTRACKS):
-        new = penalty.prox(coef - step * grad, step)
+        new = problem.prox(coef, grad, step)
         if problem.all_finite(new):
             J_new, grad_new = problem.loss_grad(new)
             if math.isfinite(J_new) and _sufficient_decrease(
@@ -286,7 +311,7 @@ def _bb_step(problem, move, grad_change, step):
     that did not change (y = 0: nothing to estimate from) keeps it.
     """
     sy = problem.dot(move, grad_change)
-    yy = problem.dot(grad_change, grad_change)
+    yy = problem.dual_sq(grad_change)
     if not (yy > 0 and math.isfinite(sy) and math.isfinite(yy)):
         return step
     if sy <= 0:
@@ -346,7 +371,7 @@ def nesterov(problem, coef, *, learning_rate, max_iter, tol, step0=1.0, callback
                     step = _bb_step(problem, move, grad_change, step)
                 if rises >= 2:
                     step /= 2
-            new = penalty.prox(ahead - step * grad, step)  # the update, from ahead
+            new = problem.prox(ahead, grad, step)  # the update, from ahead
             if not problem.all_finite(new):
                 it.diverged(k)
                 coef = finite
@@ -354,7 +379,7 @@ def nesterov(problem, coef, *, learning_rate, max_iter, tol, step0=1.0, callback
                 break
             stop = it.progress(F, new, coef)
             t_new = (1 + math.sqrt(1 + 4 * t**2)) / 2
-            if rose or problem.dot(ahead - new, new - coef) > 0:  # restart the momentum
+            if rose or problem.inner(ahead - new, new - coef) > 0:  # restart the momentum
                 ahead_next, t_new = new, 1.0
             else:
                 ahead_next = new + ((t - 1) / t_new) * (new - coef)

@@ -214,3 +214,32 @@ def test_cv_equals_numpy_cv(namespace):
     np.testing.assert_allclose(paths, ref.coefs_paths_, rtol=1e-8, atol=1e-8 * scale)
     np.testing.assert_allclose(to_numpy(clf.coef_), ref.coef_, rtol=1e-8, atol=1e-8 * scale)
     np.testing.assert_allclose(to_numpy(proba), ref.predict_proba(X), rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_l1_fit_takes_the_metric_path_as_numpy_does(namespace, n_classes):
+    """L1 steps in the curvature metric: the Lasso of each step is solved on the host (the
+    matrix is small), the iterates stay on the array's device; the same iterations, the
+    same support and, to rounding, the same model as NumPy."""
+    xp, device = namespace
+    rng = np.random.default_rng(0)
+    U, _ = np.linalg.qr(rng.standard_normal((12, 12)))
+    V, _ = np.linalg.qr(rng.standard_normal((12, 12)))
+    X = rng.standard_normal((3000, 12)) @ (U @ np.diag(np.logspace(0, -3, 12)) @ V.T)
+    X = StandardScaler().fit_transform(X)
+    logits = X @ rng.standard_normal((12, n_classes)) + rng.logistic(size=(3000, n_classes))
+    y = np.argmax(logits, axis=1)
+    params = dict(C=0.05, l1_ratio=1.0)
+    ref = GDLogisticRegression(**params).fit(X, y)
+    with sklearn.config_context(array_api_dispatch=True):
+        clf = GDLogisticRegression(**params).fit(
+            xp.asarray(X, device=device), xp.asarray(y, device=device)
+        )
+    assert clf.n_iter_ == ref.n_iter_
+    coef = to_numpy(clf.coef_)
+    np.testing.assert_array_equal(coef == 0, ref.coef_ == 0)
+    scale = np.abs(ref.coef_).max()
+    np.testing.assert_allclose(coef, ref.coef_, rtol=1e-8, atol=1e-8 * scale)
+    np.testing.assert_allclose(
+        to_numpy(clf.intercept_), ref.intercept_, rtol=1e-8, atol=1e-8 * scale
+    )

@@ -466,3 +466,20 @@ def test_cv_equals_numpy_cv_with_folds_as_row_selections(client, monkeypatch):
     assert isinstance(est.coef_, np.ndarray)
     assert_allclose(est.coef_, ref.coef_, rtol=1e-8, atol=1e-8 * scale)
     assert_allclose(est.intercept_, ref.intercept_, rtol=1e-8, atol=1e-8 * scale)
+
+
+@pytest.mark.parametrize("K", [2, 3])
+def test_l1_fit_takes_the_metric_path_as_numpy_does(client, K):
+    """L1 (steps in the curvature metric): the same row sample, the same metric, so the
+    same iterations, the same support and, to rounding, the same model."""
+    rng = np.random.default_rng(2)
+    A = rng.standard_normal((10, 10)) @ np.diag(np.logspace(0, -2, 10))
+    X = rng.standard_normal((45_000, 10)) @ A
+    y = np.argmax(X @ rng.standard_normal((10, K)) + rng.logistic(size=(45_000, K)), axis=1)
+    params = dict(C=0.05, l1_ratio=1.0)
+    ref = GDLogisticRegression(**params).fit(X, y)
+    diagonal = GDLogisticRegression(preconditioner="diagonal", max_iter=300, **params)
+    assert ref.n_iter_ * 2 < diagonal.fit(X, y).n_iter_  # the path takes metric steps
+    est = GDLogisticRegression(**params).fit(*_to_dask(X, y, chunk=7000))
+    _assert_same_fit(ref, est, rtol=1e-8)
+    assert_array_equal(est.coef_ == 0, ref.coef_ == 0)

@@ -83,11 +83,15 @@ def test_forced_whitening_where_it_cannot_apply_raises():
     wide = np.zeros((4, 2048))
     with pytest.raises(ValueError, match=r"2049 x 2049 curvature matrix \(32 MiB\).*2048 feat"):
         GDLogisticRegression(preconditioner="whitening").fit(wide, [0, 1, 0, 1])
-    with pytest.raises(ValueError, match="l1_ratio"):
-        GDLogisticRegression(preconditioner="whitening", l1_ratio=0.5).fit(X, y)
-    # where auto cannot whiten it keeps the diagonal coordinates: the same fit
-    auto = GDLogisticRegression(l1_ratio=0.5).fit(X, y)
-    diagonal = GDLogisticRegression(l1_ratio=0.5, preconditioner="diagonal").fit(X, y)
+    # an L1 term is whitened too (steps in the curvature metric), from the first iteration
+    forced = GDLogisticRegression(preconditioner="whitening", l1_ratio=0.5, tol=1e-8).fit(X, y)
+    auto = GDLogisticRegression(l1_ratio=0.5, tol=1e-8).fit(X, y)
+    np.testing.assert_allclose(auto.coef_, forced.coef_, rtol=1e-6, atol=1e-8)
+    np.testing.assert_array_equal(auto.coef_ == 0, forced.coef_ == 0)
+    # where auto cannot whiten (too few rows) it keeps the diagonal coordinates: the same fit
+    Xs, ys = X[:10], y[:10]
+    auto = GDLogisticRegression(l1_ratio=0.5).fit(Xs, ys)
+    diagonal = GDLogisticRegression(l1_ratio=0.5, preconditioner="diagonal").fit(Xs, ys)
     np.testing.assert_array_equal(auto.coef_, diagonal.coef_)
 
 
