@@ -312,7 +312,8 @@ class DataTerm(abc.ABC):
     """The protocol of a data term: what every container (in-memory, the lecture's loops,
     Dask) provides, so that every container takes the same path.
 
-    Attributes: ``n_samples``, ``n_outputs`` (1 for two classes, K for K > 2),
+    Attributes: ``n_samples``, ``n_stored`` (the values a pass reads), ``n_outputs``
+    (1 for two classes, K for K > 2),
     ``n_features``, ``fit_intercept``, ``dtype``, ``xp`` and ``device`` (of the
     coefficients and gradients). The column statistics of X (weighted means and
     standard deviations) come with it in the backend's ``FitData``.
@@ -320,6 +321,8 @@ class DataTerm(abc.ABC):
 
     def __init__(self, X, n_classes, fit_intercept, xp):
         self.n_samples = X.shape[0]
+        # the values a pass reads: the non-zeros of a sparse matrix, every entry else
+        self.n_stored = X.nnz if sp.issparse(X) else X.shape[0] * X.shape[1]
         self.n_outputs = 1 if n_classes == 2 else n_classes
         self.n_features = X.shape[1]
         self.fit_intercept = fit_intercept

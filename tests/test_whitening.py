@@ -153,3 +153,24 @@ def test_whitening_never_writes_into_X(fit_intercept, dtype):
     clf = GDLogisticRegression(preconditioner="whitening", fit_intercept=fit_intercept, tol=1e-8)
     clf.fit(X, y)
     np.testing.assert_array_equal(X, before)
+
+
+def test_the_cost_rule_counts_the_stored_values():
+    """Whitening pays where the curvature matrix costs at most about ten passes: dense rows
+    stored sparse pay as dense ones do (their blocks go to BLAS); text-like rows of a few
+    stored values each do not, where a pass reads little and a sparse product is slow."""
+    from sk_gdlogreg._coordinates import whitening_pays
+
+    assert whitening_pays(20_000, 40, 20_000)  # dense
+    assert whitening_pays(20_000, 40, 20_000, n_stored=20_000 * 40)  # the same, as CSR
+    assert not whitening_pays(200_000, 1_000, 20_000, n_stored=50 * 200_000)  # text
+    assert not whitening_pays(20_000, 2_000, 20_000)  # wide: the product is 10+ passes
+
+
+def test_text_like_sparse_data_keeps_the_diagonal_path():
+    rng = np.random.default_rng(5)
+    X = sp.random_array((30_000, 600), density=0.01, format="csr", rng=rng)  # 6 values a row
+    y = (X @ rng.standard_normal(600) + 0.1 * rng.logistic(size=30_000) > 0).astype(int)
+    auto = GDLogisticRegression().fit(X, y)
+    diagonal = GDLogisticRegression(preconditioner="diagonal").fit(X, y)
+    np.testing.assert_array_equal(auto.coef_, diagonal.coef_)
