@@ -12,8 +12,8 @@ expressed in those coordinates, g the gradient and t the step,
 a variable-metric proximal gradient step (a proximal Newton step where M is the
 Hessian). Without h it is exactly the whitened gradient step; with h it is a
 small Lasso on the (n_features + 1)^2 matrix M, solved by coordinate descent
-(``lasso_cd``) without touching X. The rows of a multinomial fit share M (as
-they share the whitening), one Lasso per row.
+(``lasso_cd``) without touching X. A multinomial fit's K rows are one Lasso
+of K (n_features + 1) coefficients, coupled through the softmax (``Metric``).
 
 Coordinates that stay at zero are never written: exact zeros stay exact, and
 the solver's iterates, its loss curve and its optimality residual are those of
