@@ -31,12 +31,9 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_scalar
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    assert_all_finite,
-    check_array,
-    column_or_1d,
-)
+from sklearn.utils.validation import assert_all_finite, check_array, column_or_1d
+
+from ._sklearn import check_sample_weight
 
 # True while a checked lecture function runs (per thread, and per asyncio task)
 _inside_the_lecture = contextvars.ContextVar("inside_the_lecture", default=False)
@@ -255,7 +252,7 @@ def loops(X, y, w, b, sample_weight):
     y = _labels(y, X.shape[0], n_classes=K if K > 1 else None)
     if sample_weight is not None:
         # also: finite, non-negative, not all 0 (the loops divide by their sum)
-        sample_weight = _check_sample_weight(
+        sample_weight = check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
     return X, y, w, b, sample_weight
