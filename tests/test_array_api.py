@@ -216,6 +216,7 @@ def test_cv_equals_numpy_cv(namespace):
     np.testing.assert_allclose(to_numpy(proba), ref.predict_proba(X), rtol=1e-8, atol=1e-10)
 
 
+@needs_array_api_mode
 @pytest.mark.parametrize("n_classes", [2, 3])
 def test_l1_fit_takes_the_metric_path_as_numpy_does(namespace, n_classes):
     """L1 steps in the curvature metric: the Lasso of each step is solved on the host (the
