@@ -11,6 +11,8 @@ is used and gives the function that renews it as a fit goes.
 
 import numpy as np
 
+from ._objective import SPARSE_PRODUCT_SPEED
+
 # Automatic steps run WHITEN_EVERY iterations at a time; after each run that has
 # not converged, the coordinates are whitened anew with the curvature at the
 # current point, estimated on at most WHITEN_SAMPLE_ROWS rows (or 10 per feature).
@@ -233,10 +235,10 @@ MAX_WHITEN_COEFS = 2048
 
 # The cost model of whitening_pays, in units of one stored value read by a pass
 # (a pass over X is memory-bound). A BLAS-3 product does about 25 multiply-adds
-# in that time; SciPy's sparse product of sparse rows (such as text) 160 to 360
-# times fewer than BLAS, measured on a 2-core VM at one thread (2,048 rows, 1,000
-# to 2,000 columns, 1% to 5% non-zeros): 1/200 of BLAS here.
-BLAS3_SPEED, SPARSE_SPEED = 25.0, 25.0 / 200
+# in that time; SciPy's sparse product of sparse rows (such as text) 200 times
+# fewer than BLAS (_objective.SPARSE_PRODUCT_SPEED, measured there).
+BLAS3_SPEED = 25.0
+SPARSE_SPEED = BLAS3_SPEED * SPARSE_PRODUCT_SPEED
 # At most this many passes' worth may go to one curvature matrix.
 PASSES_PER_RENEWAL = 10
 

@@ -163,8 +163,9 @@ GRAM_ROWS, GRAM_BYTES = 2048, 4 * 2**20
 # values that BLAS is the faster of the two. Per useful multiply-add, SciPy's
 # sparse product measured 42 times slower than BLAS on dense rows and 160 to
 # 1,900 times on sparse ones (2,048 rows, 100 to 2,000 columns, one thread of a
-# 2-core VM); at 1/50 the rule picks the faster product in each of those cases.
-SPARSE_PRODUCT_SPEED = 1 / 50
+# 2-core VM); at 1/200 the rule picks the faster product in each of those cases,
+# and the whitening's cost rule (_coordinates.whitening_pays) counts with it too.
+SPARSE_PRODUCT_SPEED = 1 / 200
 
 
 def sample_stride(n_samples, max_rows):
