@@ -37,7 +37,7 @@ def block_stats(Xb, w, xp=np):
     if not W > 0:
         return None
     xb = xp.astype(Xb, acc, copy=True)  # one copy of the block: X is never written
-    c = xp.max(xp.abs(xb), axis=0)
+    c = xp.maximum(xp.max(xb, axis=0), -xp.min(xb, axis=0))  # max |x|, without |X|
     c = xp.where(c > 0, c, xp.ones_like(c))
     xb /= c
     mean = w @ xb / W

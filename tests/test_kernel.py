@@ -81,6 +81,7 @@ def test_a_fit_with_the_compiled_term_equals_the_numpy_fit(monkeypatch):
     rng = np.random.default_rng(3)
     X = rng.standard_normal((4000, 10)) @ rng.standard_normal((10, 10))  # correlated: whitens
     y = np.argmax(X @ rng.standard_normal((10, K)) + rng.logistic(size=(4000, K)), axis=1)
+    monkeypatch.setattr(_objective, "COMPILED_MIN_VALUES", 0)  # this small X too
     compiled = GDLogisticRegression(tol=1e-6).fit(X, y)
     monkeypatch.setattr(_objective, "compiled_data_term", lambda *args: None)
     numpy_fit = GDLogisticRegression(tol=1e-6).fit(X, y)
@@ -91,9 +92,10 @@ def test_a_fit_with_the_compiled_term_equals_the_numpy_fit(monkeypatch):
 
 def test_compiled_term_applies_to_c_ordered_float_numpy_only():
     X, y, s = _problem(2, np.float64)
-    assert _objective.compiled_data_term(X) is not None
-    assert _objective.compiled_data_term(np.asfortranarray(X)) is None
-    assert _objective.compiled_data_term(X.astype(np.float16)) is None
-    assert _objective.compiled_data_term(X, np, n_classes=3) is None  # softmax: NumPy pass
+    assert _objective.compiled_data_term(X, min_values=0) is not None
+    assert _objective.compiled_data_term(X) is None  # too small to repay loading numba
+    assert _objective.compiled_data_term(np.asfortranarray(X), min_values=0) is None
+    assert _objective.compiled_data_term(X.astype(np.float16), min_values=0) is None
+    assert _objective.compiled_data_term(X, np, 3, min_values=0) is None  # softmax: NumPy
     with pytest.raises(ValueError, match="needs numba, two classes and C-ordered float NumPy X"):
         InMemoryData(np.asfortranarray(X), y, s, 2, True, compiled=True)
