@@ -351,66 +351,27 @@ class GDLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
                 setattr(model, name, getattr(self, name))
         return model
 
+    # The predict methods are those of the final GDLogisticRegression, and so is
+    # their documentation: one text for both estimators.
     def decision_function(self, X):
-        """Confidence scores: ``X @ coef_.T + intercept_``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The data; a Dask array gives a lazy Dask array chunked like X's rows.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            One score per example for two classes (positive: ``classes_[1]``),
-            one per class otherwise.
-        """
         return self._fitted_model(X, "decision_function").decision_function(X)
 
+    decision_function.__doc__ = GDLogisticRegression.decision_function.__doc__
+
     def predict(self, X):
-        """Predict class labels.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The data; a Dask array gives a lazy Dask array chunked like X's rows.
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples,)
-            The predicted labels, from ``classes_``.
-        """
         return self._fitted_model(X, "predict").predict(X)
 
+    predict.__doc__ = GDLogisticRegression.predict.__doc__
+
     def predict_proba(self, X):
-        """Predict class probabilities.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The data; a Dask array gives a lazy Dask array chunked like X's rows.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            The probability of each class, columns in the order of ``classes_``.
-        """
         return self._fitted_model(X, "predict_proba").predict_proba(X)
 
+    predict_proba.__doc__ = GDLogisticRegression.predict_proba.__doc__
+
     def predict_log_proba(self, X):
-        """Predict the logarithm of the class probabilities.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The data; a Dask array gives a lazy Dask array chunked like X's rows.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-            The log-probability of each class, columns in the order of ``classes_``.
-        """
         return self._fitted_model(X, "predict_log_proba").predict_log_proba(X)
+
+    predict_log_proba.__doc__ = GDLogisticRegression.predict_log_proba.__doc__
 
     def score(self, X, y, sample_weight=None):
         """The score ``scoring`` gives the model on the data (as LogisticRegressionCV).
