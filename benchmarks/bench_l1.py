@@ -114,10 +114,10 @@ def problems():
             "sparse text 200,000 x 1,000 (CSR, 50 per row), C=10, L1: metric steps",
         ),
         "sparse_wide_l1": (
-            lambda: sparse_text(200_000, 20_000),
+            lambda: sparse_text(50_000, 5_000),
             10.0,
             1.0,
-            f"sparse text 200,000 x 20,000, C=10, L1: over {MAX_WHITEN_COEFS - 1} "
+            f"sparse text 50,000 x 5,000, C=10, L1: over {MAX_WHITEN_COEFS - 1} "
             "features, diagonal steps",
         ),
     }
