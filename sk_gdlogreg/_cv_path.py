@@ -23,6 +23,7 @@ from sklearn.metrics import get_scorer, make_scorer
 
 from . import _backends
 from ._estimator import GDLogisticRegression
+from ._objective import log_softmax, sigmoid
 from ._plan import make_plan, solver_name
 from ._report import warn_about
 from ._sklearn import get_namespace_and_device, is_numpy_namespace, move_to
@@ -124,6 +125,54 @@ def _fold_scorer(scoring, classes):
     return score
 
 
+# The scorings the path computes itself from the coefficients (``_direct_scorer``).
+DIRECT_SCORINGS = (None, "accuracy", "neg_log_loss")
+
+
+def _direct_scorer(scoring, classes, X, y, sample_weight, fit_intercept):
+    """``score(theta)``: the test fold's score at raw coefficients theta (NumPy), or None.
+
+    For the accuracy (``None``, "accuracy") and "neg_log_loss" on host data (NumPy,
+    sparse or Dask), the numbers scikit-learn's scorers give (``tests/test_cv.py``
+    compares them): the same decision function, probabilities clipped to
+    ``[eps, 1 - eps]`` and weighted mean, without the validation of labels and
+    probabilities that the scorers repeat at every C. That validation cost more
+    than the path itself on small folds (measured: 43% of the time of a 20,000 x 50
+    fit), and a lazy Dask prediction is computed once per C instead of at each of
+    the scorer's conversions.
+    """
+    on_host = isinstance(X, np.ndarray) or sp.issparse(X) or _is_dask(X)
+    if scoring not in DIRECT_SCORINGS or not on_host:
+        return None
+    target = np.searchsorted(classes, _on_host(y))
+    weights = None if sample_weight is None else _on_host(sample_weight)
+    rows, n_features = np.arange(target.shape[0]), X.shape[1]
+
+    def mean(values):
+        if weights is None:
+            return float(np.mean(values))
+        return float(np.sum(values * weights) / np.sum(weights))
+
+    def score(theta):
+        z = X @ theta[:, :n_features].T
+        z = np.asarray(z.compute() if _is_dask(z) else z)
+        if fit_intercept:
+            z = z + theta[:, n_features]
+        if scoring != "neg_log_loss":
+            predicted = (z[:, 0] > 0).astype(int) if z.shape[1] == 1 else np.argmax(z, axis=1)
+            return mean(predicted == target)
+        with np.errstate(over="ignore"):
+            if z.shape[1] == 1:  # scikit-learn's binary log-loss takes p and 1 - p
+                p = sigmoid(z[:, 0])
+                p = np.where(target == 1, p, 1 - p)
+            else:
+                p = np.exp(log_softmax(z))[rows, target]
+        eps = np.finfo(p.dtype).eps
+        return -mean(-np.log(np.clip(p, eps, 1 - eps)))
+
+    return score
+
+
 def _model(theta, classes, fit_intercept, n_features, xp, device):
     """A fitted GDLogisticRegression with the coefficients ``theta`` (intercept last)."""
     theta = move_to(theta, xp=xp, device=device)
@@ -163,6 +212,9 @@ def _path_on_fold(X, y, sample_weight, train, test, *, l1_ratio, Cs, settings, c
     if on_host:
         X_test, y_test, classes_host = _on_host(X_test), _on_host(y_test), _on_host(classes)
         sw_test = None if sw_test is None else _on_host(sw_test)
+    direct = _direct_scorer(
+        est.scoring, _on_host(classes), X_test, y_test, sw_test, est.fit_intercept
+    )
     scorer = _fold_scorer(est.scoring, classes_host if on_host else classes)
 
     coefs = [None] * len(Cs)
@@ -201,6 +253,9 @@ def _path_on_fold(X, y, sample_weight, train, test, *, l1_ratio, Cs, settings, c
         n_iter[i] = result.n_iter
         coefs[i] = np.asarray(move_to(theta, xp=np, device="cpu"))
         n_features = objective.n_features
+        if direct is not None:
+            scores[i] = direct(coefs[i])
+            continue
         if on_host:
             model = _model(coefs[i], classes_host, est.fit_intercept, n_features, np, "cpu")
         else:

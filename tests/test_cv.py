@@ -23,6 +23,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 
 from sk_gdlogreg import GDLogisticRegression, GDLogisticRegressionCV
+from sk_gdlogreg._cv_path import _direct_scorer, _fold_scorer, _model
 
 # C in [1e-3, 10]: both solvers reach these optima to ~1e-7 in a few hundred
 # iterations (beyond, digits is nearly separable and lbfgs stops short of tol).
@@ -75,6 +76,27 @@ def assert_same_search(ours, theirs):
 def test_same_search_as_logistic_regression_cv(name, scoring):
     X, y = DATA[name]()
     assert_same_search(*both(X, y, scoring=scoring))
+
+
+@pytest.mark.parametrize("scoring", [None, "accuracy", "neg_log_loss"])
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_direct_scores_are_scikit_learns(scoring, n_classes, weighted):
+    """The path scores these itself (no validation at every C): the scorers' numbers,
+    also where probabilities reach 0 or 1 (log-loss clipped to [eps, 1 - eps])."""
+    rng = np.random.default_rng(n_classes)
+    X = rng.standard_normal((300, 4))
+    y = np.array(["ant", "bee", "cow"])[rng.integers(0, n_classes, 300)]
+    w = rng.uniform(0.1, 3.0, 300) if weighted else None
+    classes = np.unique(y)
+    K = 1 if n_classes == 2 else n_classes
+    for scale in (1.0, 60.0):  # 60: many predictions of probability 1 (or 0)
+        theta = scale * rng.standard_normal((K, 5))
+        model = _model(theta, classes, True, 4, np, "cpu")
+        reference = _fold_scorer(scoring, classes)(model, X, y, w)
+        direct = _direct_scorer(scoring, classes, X, y, w, fit_intercept=True)
+        assert direct(theta) == pytest.approx(reference, rel=1e-13, abs=1e-15)
+    assert _direct_scorer("roc_auc", classes, X, y, w, fit_intercept=True) is None
 
 
 @pytest.mark.parametrize("refit", [True, False])
