@@ -6,8 +6,8 @@ optional dependency (``pip install sk_gdlogreg[dask]``).
 Full-batch gradient descent scales out simply: J and its gradient are sums over
 the rows, so every chunk of rows computes its part and only ``1 + coef.size``
 numbers per chunk travel. ``DaskData.loss_grad(coef)`` is one pass over the
-data: the package's one data term (``_objective.data_term``) runs on each
-chunk, its (J, gradient) is packed into one float64 row, and the rows are
+data: the data term in-memory data take (``_objective.data_term``, or
+``softmax_data_term`` for more than two classes) runs on each chunk, its (J, gradient) is packed into one float64 row, and the rows are
 summed by a tree reduction. Each call builds a fresh graph of the same size on top of
 the data, so nothing grows with the number of iterations; the solvers, the step
 sizes, the L1 prox and ``loss_curve_`` stay on the client, in NumPy, as for
@@ -198,8 +198,13 @@ def _packed(Xb, yb, swb, coef=None, *, fit_intercept, n_classes):
     """One chunk's (J, gradient) packed into one float64 row of 1 + coef.size numbers."""
     out = np.zeros((1, 1 + coef.size))
     if Xb.shape[0]:
-        Y = _objective.targets(yb, n_classes, Xb.dtype)
-        J, grad = _objective.data_term(Xb, Y, swb, coef.astype(Xb.dtype), fit_intercept)
+        coef = coef.astype(Xb.dtype)
+        if _objective.softmax_applies(Xb, np, n_classes):  # as InMemoryData does
+            yb, swb = yb.astype(Xb.dtype), swb.astype(Xb.dtype)
+            J, grad = _objective.softmax_data_term(Xb, yb, swb, coef, fit_intercept)
+        else:
+            Y = _objective.targets(yb, n_classes, Xb.dtype)
+            J, grad = _objective.data_term(Xb, Y, swb, coef, fit_intercept)
         out[0, 0] = J
         out[0, 1:] = grad.ravel()
     return out

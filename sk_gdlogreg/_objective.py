@@ -25,12 +25,17 @@ arrays of any Array API namespace ``xp`` (NumPy, SciPy sparse, PyTorch, ...) and
 any block of rows: the in-memory objective below calls it on the whole data or
 on cache-sized blocks of rows in threads (``_blocks.py``), the Dask backend on
 each chunk. The lecture's explicit loops (``lecture.py``) compute the same
-numbers, and the tests hold the two against each other.
+numbers, and the tests hold the two against each other. Two faster passes
+compute the same numbers where they apply, with ``data_term`` as their
+reference: ``softmax_data_term`` (more than two classes on NumPy or SciPy
+data, the element-wise part by scikit-learn's compiled loss) and the numba
+loops of ``_kernel.py`` (two classes, large dense X, the ``fast`` extra).
 
 This module knows nothing of estimators or labels: arrays in, numbers out.
 """
 
 import abc
+import functools
 import importlib.util
 import math
 
@@ -38,7 +43,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import _blocks
-from ._sklearn import max_precision_float_dtype
+from ._sklearn import HalfMultinomialLoss, max_precision_float_dtype
 
 # Stable element-wise functions, for any namespace ``xp``. They use
 # max(z, 0) = (z + |z|) / 2 and e = exp(-|z|) in (0, 1], which never overflows:
@@ -216,11 +221,15 @@ def curvature_block(Xb, swb, coef, fit_intercept, floor, xp=np, device="cpu"):
         Xa = xp.astype(Xb, acc, copy=False)  # float64 NumPy X: X itself, not a copy
         c = xp.maximum(xp.max(Xa, axis=0), -xp.min(Xa, axis=0))  # max |x|, without |X|
         c = xp.where(c > 0, c, xp.ones_like(c))
-        Xn = Xa / c  # a new array: X itself is never written
-        Xw = Xn * omega[:, None]
-        Hn = Xw.T @ Xn
-        if fit_intercept:  # the column of ones, without a copy of Xn that holds it
-            v = xp.sum(Xw, axis=0)
+        # Hn = Xs^T Xs with Xs = diag(sqrt(omega)) X / c: a product of an array with
+        # its own transpose, which BLAS computes as one triangle (syrk; measured 4x
+        # faster than the product of two arrays, X / c and omega X / c)
+        root = xp.sqrt(omega)
+        Xs = Xa / c  # a new array: X itself is never written
+        Xs *= root[:, None]
+        Hn = Xs.T @ Xs
+        if fit_intercept:  # the column of ones, without a copy of Xs that holds it
+            v = Xs.T @ root
             corner = xp.reshape(xp.sum(omega), (1, 1))
             Hn = xp.concat(
                 [xp.concat([Hn, v[:, None]], axis=1), xp.concat([v[None, :], corner], axis=1)],
@@ -371,6 +380,41 @@ def compiled_data_term(X, xp=np, n_classes=2, min_values=None):
     return _kernel.data_term
 
 
+@functools.cache
+def _softmax_loss(n_classes):
+    return HalfMultinomialLoss(n_classes=n_classes)
+
+
+def softmax_data_term(X, y, sw, coef, fit_intercept):
+    """``data_term``'s J and gradient for K > 2 classes on NumPy (or SciPy sparse) X.
+
+    ``y`` holds the class indices and ``sw`` the normalized weights, both in the
+    logits' dtype. The loss and ``dz`` come from scikit-learn's compiled
+    multinomial loss: one loop over the logits, where the NumPy expressions of
+    ``data_term`` make about ten passes over them, the same formulas (the
+    log-sum-exp shifted by the largest logit). Measured per call, one thread:
+    120 x 4 with 3 classes 0.012 ms against 0.052, 40,000 x 60 with 10 classes
+    13 ms against 26 (the two products included).
+    """
+    z = logits(X, coef, fit_intercept)  # forward pass
+    loss, dz = np.empty(z.shape[0], dtype=z.dtype), np.empty_like(z)
+    _softmax_loss(z.shape[1]).loss_gradient(y, z, sw, loss_out=loss, gradient_out=dz)
+    dW = _product(dz.T, X)  # backward pass
+    if not fit_intercept:
+        return float(np.sum(loss)), dW
+    return float(np.sum(loss)), np.concatenate([dW, np.sum(dz, axis=0)[:, None]], axis=1)
+
+
+def softmax_applies(X, xp, n_classes):
+    """Whether ``softmax_data_term`` computes the data term of X."""
+    return (
+        HalfMultinomialLoss is not None
+        and n_classes > 2
+        and xp is np
+        and X.dtype in (np.float32, np.float64)
+    )
+
+
 class InMemoryData(DataTerm):
     """The data term on in-memory data, vectorized.
 
@@ -408,10 +452,13 @@ class InMemoryData(DataTerm):
             raise ValueError(
                 "the compiled data term needs numba, two classes and C-ordered float NumPy X"
             )
-        if self.term is None:  # the labels as data_term takes them
-            self.term, self.Y = data_term, targets(y, n_classes, X.dtype, xp)
-        else:  # the compiled loops take class indices
+        if self.term is not None:  # the compiled loops take class indices
             self.Y = np.asarray(y, dtype=np.intp)
+        elif softmax_applies(X, xp, n_classes):  # class indices in X's dtype
+            self.term, self.Y = softmax_data_term, np.asarray(y, dtype=X.dtype)
+            self.sw = np.asarray(self.sw, dtype=X.dtype)
+        else:  # the labels as data_term takes them
+            self.term, self.Y = data_term, targets(y, n_classes, X.dtype, xp)
         # blocks of rows: dense NumPy X of more than one block (one block is one call)
         self.blocked = xp is np and not sp.issparse(X) and _blocks.n_blocks(X) > 1
         if n_threads is None:

@@ -7,6 +7,11 @@ module imports them from here (``CallbackSupportMixin`` is public but new in
 """
 
 from sklearn.base import _fit_context as fit_context
+
+try:  # scikit-learn's compiled loss functions (the multinomial pass, _objective.py)
+    from sklearn._loss.loss import HalfMultinomialLoss
+except ImportError:  # moved in some release: the NumPy pass is used instead
+    HalfMultinomialLoss = None
 from sklearn.callback import CallbackSupportMixin
 from sklearn.linear_model._base import LinearClassifierMixin
 from sklearn.utils._array_api import _is_numpy_namespace as is_numpy_namespace
@@ -27,6 +32,7 @@ from sklearn.utils.validation import _get_feature_names as get_feature_names
 
 __all__ = [
     "CallbackSupportMixin",
+    "HalfMultinomialLoss",
     "Interval",
     "LinearClassifierMixin",
     "StrOptions",

@@ -12,7 +12,7 @@ import pytest
 import reference
 import scipy.sparse as sp
 
-from sk_gdlogreg import _blocks, _stats
+from sk_gdlogreg import _blocks, _objective, _stats
 from sk_gdlogreg._coordinates import Standardization
 from sk_gdlogreg._objective import InMemoryData, Objective, data_term, targets
 from sk_gdlogreg._stats import weighted_mean_std
@@ -165,6 +165,23 @@ def test_sparse_equals_the_reference(K, fit_intercept):
     J0, g0 = reference.data_term(X, y, s / 3000, coef, fit_intercept)
     assert abs(J - J0) <= 1e-12 * abs(J0)
     assert relerr(g, g0) <= 1e-12
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_both_multinomial_passes_agree_and_numpy_is_the_fallback(monkeypatch, dtype):
+    """More than two classes on NumPy data: scikit-learn's compiled loss computes the
+    element-wise part (``softmax_data_term``); without it, ``data_term``'s NumPy."""
+    X, y, s, coef = make_problem(3000, 7, 5, dtype=dtype)
+    compiled = objective(X, y, s, 5)
+    assert compiled.data.term is _objective.softmax_data_term
+    J, g = compiled.loss_grad(coef)
+    monkeypatch.setattr(_objective, "HalfMultinomialLoss", None)  # an older or newer sklearn
+    numpy_pass = objective(X, y, s, 5)
+    assert numpy_pass.data.term is data_term
+    J1, g1 = numpy_pass.loss_grad(coef)
+    assert g.dtype == g1.dtype == dtype
+    assert abs(J - J1) <= (1e-6 if dtype == np.float32 else 1e-14) * abs(J1)
+    assert relerr(g, g1) <= (1e-5 if dtype == np.float32 else 1e-13)
 
 
 def test_thread_count_follows_the_environment():
