@@ -150,11 +150,11 @@ class LoopData(DataTerm):
         self.X, self.y, self.sample_weight = X, y, sample_weight
         self.loops = lecture.LOOPS[loop_mode]
 
-    def curvature(self, coef, stride, floor):
+    def curvature(self, coef, stride, floor, per_class=False):
         """As the vectorized data term's: whitening is not part of the lecture."""
         sw = self.sample_weight / self.sample_weight.sum()
         X, sw = self.X[::stride], sw[::stride]
-        return curvature_of_rows(X, sw, coef, self.fit_intercept, floor)
+        return curvature_of_rows(X, sw, coef, self.fit_intercept, floor, per_class=per_class)
 
     def loss_grad(self, coef):
         n_features = self.n_features

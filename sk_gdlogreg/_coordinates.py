@@ -173,6 +173,11 @@ class Whitening:
     An L1 penalty is not separable here: L1 fits take the same steps in the
     diagonal coordinates, in the metric of H instead (``_metric.Metric``).
 
+    A multinomial fit may whiten each class's row by its own matrix, the diagonal
+    block of the softmax's Hessian for that class (``per_class``: ``Hn`` a stack
+    of K matrices): the classes far from an example then do not share the
+    curvature of those near it.
+
     In any array namespace, on the coefficients' device: NumPy solves with L by
     LAPACK's triangular solve; other namespaces (the Array API standard has no
     triangular solve) multiply by ``L^{-1}``, computed once per matrix.
@@ -185,38 +190,53 @@ class Whitening:
         # regularizes a singular H (constant or duplicated features, C=inf)
         # without swamping the curvature of features in small units;
         # L = diag(c d) chol(Hs) never forms H, which may be out of the float range.
+        # Hn may be a stack of K matrices, one per class: then every class has its own L.
         Hn, c = curvature
-        p = Hn.shape[0]
+        p = Hn.shape[-1]
         eye = xp.eye(p, dtype=Hn.dtype, device=Hn.device)
-        d = xp.sqrt(xp.sum(Hn * eye, axis=1))
+        d = xp.sqrt(xp.sum(Hn * eye, axis=-1))
         d = xp.where(d > 0, d, xp.ones_like(d))
-        Hs = Hn / d[:, None] / d[None, :] + 1e-10 * eye
-        L = (c * d)[:, None] * xp.linalg.cholesky(Hs)
+        Hs = Hn / d[..., :, None] / d[..., None, :] + 1e-10 * eye
+        L = (c * d)[..., :, None] * xp.linalg.cholesky(Hs)
         if not bool(xp.all(xp.isfinite(L))):
             raise np.linalg.LinAlgError("the curvature matrix is not positive definite")
         self.fit_intercept = fit_intercept
         self.n_features = p - int(fit_intercept)
         self.xp = xp
-        if xp is np:
-            self.L = np.asfortranarray(L)  # LAPACK's triangular solve then copies nothing
+        self.per_class = L.ndim == 3
+        self.L = L
+        if xp is np:  # Fortran order: LAPACK's triangular solve then copies nothing
+            self.lapack_L = [np.asfortranarray(Lk) for Lk in (L if self.per_class else [L])]
         else:
-            self.L, self.L_inv = L, xp.linalg.inv(L)
+            self.L_inv = xp.linalg.inv(L)
 
     def _solve(self, b, trans):
         # LAPACK's trtrs itself: scipy.linalg.solve_triangular's checks cost 4
         # times the solve at this size, three times per iteration
         from scipy.linalg.lapack import dtrtrs
 
-        x, info = dtrtrs(self.L, b.T, lower=1, trans=trans)
-        if info > 0:
-            raise np.linalg.LinAlgError(f"singular curvature factor: pivot {info} is 0")
-        return x.T.astype(b.dtype, copy=False)  # L is float64; float32 stays float32
+        # one solve for all the rows with a shared L, one per row (class) otherwise
+        pairs = zip(self.lapack_L, b) if self.per_class else [(self.lapack_L[0], b.T)]
+        x = []
+        for L, rhs in pairs:
+            xk, info = dtrtrs(L, rhs, lower=1, trans=trans)
+            if info > 0:
+                raise np.linalg.LinAlgError(f"singular curvature factor: pivot {info} is 0")
+            x.append(xk)
+        x = np.stack(x) if self.per_class else x[0].T
+        return x.astype(b.dtype, copy=False)  # L is float64; float32 stays float32
 
-    def _times(self, a, M):
-        """a @ M in a's dtype (M is float64 where the device has it)."""
-        if self.xp is np:
-            return (a @ M).astype(a.dtype, copy=False)
-        return self.xp.astype(self.xp.astype(a, M.dtype) @ M, a.dtype)
+    def _times(self, a, M, transpose=False):
+        """Row k of a times M (or M^T), M_k if one per class, in a's dtype (M is float64
+        where the device has it)."""
+        xp = self.xp
+        if self.per_class:
+            if transpose:
+                M = xp.permute_dims(M, (0, 2, 1))
+            out = (xp.astype(a, M.dtype)[:, None, :] @ M)[:, 0, :]
+        else:
+            out = xp.astype(a, M.dtype) @ (M.T if transpose else M)
+        return xp.astype(out, a.dtype)
 
     def to_raw(self, v):  # theta_k = L^{-T} v_k
         return self._solve(v, 1) if self.xp is np else self._times(v, self.L_inv)
@@ -225,10 +245,10 @@ class Whitening:
         return self._times(theta, self.L)
 
     def grad_from_raw(self, g):  # dJ/dv_k = L^{-1} dJ/dtheta_k
-        return self._solve(g, 0) if self.xp is np else self._times(g, self.L_inv.T)
+        return self._solve(g, 0) if self.xp is np else self._times(g, self.L_inv, True)
 
     def grad_to_raw(self, gv):
-        return self._times(gv, self.L.T)
+        return self._times(gv, self.L, True)
 
 
 # The curvature matrix has (n_features + 1)^2 entries and its factorization costs
@@ -312,9 +332,16 @@ def whitening(objective, l1, preconditioner, auto_steps, coords=None):
     ):
         return None
     xp = objective.xp
+    # a multinomial fit without L1 whitens each class by its own matrix where the K
+    # matrices take no more memory than one of MAX_WHITEN_COEFS coefficients (the
+    # passes and the matrices both cost K times a binary fit's: the rule above holds)
+    K = objective.n_outputs
+    per_class = not l1 and K > 1 and K * n_coefs**2 <= MAX_WHITEN_COEFS**2
 
     def recondition(theta):
-        curvature = objective.curvature(theta, sample_rows, floor=CURVATURE_FLOOR)
+        curvature = objective.curvature(
+            theta, sample_rows, floor=CURVATURE_FLOOR, per_class=per_class
+        )
         if curvature is None:  # the sampled rows all weigh 0: nothing to whiten by
             return None
         if l1:

@@ -210,14 +210,16 @@ def _packed(Xb, yb, swb, coef=None, *, fit_intercept, n_classes):
     return out
 
 
-def _curvature_row(Xb, swb, coef=None, *, fit_intercept, floor):
+def _curvature_row(Xb, swb, coef=None, *, fit_intercept, floor, per_class):
     """One chunk's ``(Hn, c, weight)`` packed into one float64 row; weight -1: no rows."""
-    p = coef.shape[1]
-    out = np.zeros((1, 1 + p + p * p))
+    p, n_matrices = coef.shape[1], coef.shape[0] if per_class else 1
+    out = np.zeros((1, 1 + p + n_matrices * p * p))
     if Xb.shape[0] == 0:
         out[0, 0] = -1
         return out
-    Hn, c, weight = _objective.curvature_block(Xb, swb, coef, fit_intercept, floor)
+    Hn, c, weight = _objective.curvature_block(
+        Xb, swb, coef, fit_intercept, floor, per_class=per_class
+    )
     out[0, 0], out[0, 1 : 1 + p], out[0, 1 + p :] = weight, c, Hn.ravel()
     return out
 
@@ -280,9 +282,11 @@ class DaskData(_objective.DataTerm):
         )
         return parts.sum(axis=0, split_every=self.split_every)
 
-    def curvature(self, coef, stride, floor):
+    def curvature(self, coef, stride, floor, per_class=False):
         """The sampled rows' ``(Hn, c, weight)``: one task per chunk, added on the client."""
+        per_class = per_class and coef.shape[0] > 1
         p = coef.shape[1]
+        shape = (coef.shape[0], p, p) if per_class else (p, p)
         rows = da.blockwise(
             _curvature_row,
             "ij",
@@ -293,12 +297,13 @@ class DaskData(_objective.DataTerm):
             coef=np.ascontiguousarray(coef),
             fit_intercept=self.fit_intercept,
             floor=floor,
+            per_class=per_class,
             dtype=np.float64,
-            adjust_chunks={"i": 1, "j": 1 + p + p * p},
+            adjust_chunks={"i": 1, "j": 1 + p + math.prod(shape)},
             concatenate=True,
             meta=np.empty((0, 0), dtype=np.float64),
         ).compute()
-        parts = [(r[1 + p :].reshape(p, p), r[1 : 1 + p], r[0]) for r in rows if r[0] >= 0]
+        parts = [(r[1 + p :].reshape(shape), r[1 : 1 + p], r[0]) for r in rows if r[0] >= 0]
         return _objective.merge_curvatures(parts)
 
     def loss_grad(self, coef):

@@ -7,7 +7,7 @@ import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
-from sk_gdlogreg import GDLogisticRegression
+from sk_gdlogreg import GDLogisticRegression, _coordinates, _objective
 from sk_gdlogreg._coordinates import Whitening
 from sk_gdlogreg._objective import InMemoryData, Objective
 
@@ -50,6 +50,50 @@ def test_curvature_is_the_hessian_for_two_classes():
         ]
     )
     np.testing.assert_allclose(H, fd, rtol=1e-6, atol=1e-9)
+
+
+def test_per_class_curvature_is_the_softmax_hessians_diagonal_blocks(monkeypatch):
+    """Three classes, no floors: matrix k of the per-class stack is the Hessian of J
+    with respect to row k of the coefficients (finite differences of the gradient),
+    and the shared matrix is their mean."""
+    rng = np.random.default_rng(2)
+    X, _ = correlated(200, 3)
+    y = rng.integers(0, 3, 200)
+    obj = Objective(InMemoryData(X, y, np.ones(200), 3, True), 0.1)
+    theta = 0.5 * rng.standard_normal((3, 4))
+    monkeypatch.setattr(_objective, "CLASS_FLOOR", 0.0)
+    Hn, c = obj.curvature(theta, 1000, per_class=True)
+    shared, c_shared = obj.curvature(theta, 1000)
+    assert Hn.shape == (3, 4, 4)
+    np.testing.assert_array_equal(c, c_shared)
+    H = c[None, :, None] * Hn * c[None, None, :]
+    eps = 1e-6
+    for k in range(3):
+        fd = np.column_stack(
+            [
+                (obj.loss_grad(theta + eps * E)[1] - obj.loss_grad(theta - eps * E)[1])[k]
+                / (2 * eps)
+                for E in (np.eye(12)[j].reshape(3, 4) for j in range(4 * k, 4 * k + 4))
+            ]
+        )
+        np.testing.assert_allclose(H[k], fd, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(Hn.mean(axis=0), shared, rtol=1e-12)
+
+
+def test_multinomial_whitening_is_per_class_within_its_memory_cap(monkeypatch):
+    """Each class its own matrix where the K matrices fit the cap of one, the shared
+    matrix beyond it (L1 fits keep the shared one: their metric couples the classes,
+    tests/test_l1_metric.py)."""
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((2000, 30))
+    y = rng.integers(0, 4, 2000)
+    obj = Objective(InMemoryData(X, y, np.ones(2000), 4, True), 1e-3)
+    theta = np.zeros(obj.coef_shape)
+    coords = _coordinates.whitening(obj, 0.0, "whitening", True)(theta)
+    assert coords.per_class and coords.L.shape == (4, 31, 31)
+    monkeypatch.setattr(_coordinates, "MAX_WHITEN_COEFS", 61)  # 4 x 31^2 > 61^2
+    assert not _coordinates.whitening(obj, 0.0, "whitening", True)(theta).per_class
+    reference.check_change_of_coordinates(obj, coords, rng.normal(size=obj.coef_shape), rng, 1e-10)
 
 
 @pytest.mark.parametrize("solver", ["gd", "nesterov"])
