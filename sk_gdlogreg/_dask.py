@@ -7,8 +7,9 @@ Full-batch gradient descent scales out simply: J and its gradient are sums over
 the rows, so every chunk of rows computes its part and only ``1 + coef.size``
 numbers per chunk travel. ``DaskData.loss_grad(coef)`` is one pass over the
 data: the data term in-memory data take (``_objective.data_term``, or
-``softmax_data_term`` for more than two classes) runs on each chunk, its (J, gradient) is packed into one float64 row, and the rows are
-summed by a tree reduction. Each call builds a fresh graph of the same size on top of
+``softmax_data_term`` for more than two classes) runs on each chunk, its
+(J, gradient) is packed into one float64 row, and the rows are summed by a tree
+reduction. Each call builds a fresh graph of the same size on top of
 the data, so nothing grows with the number of iterations; the solvers, the step
 sizes, the L1 prox and ``loss_curve_`` stay on the client, in NumPy, as for
 in-memory data.
