@@ -37,8 +37,11 @@ else:
     import torch
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
+    # no redundant features: with exact linear dependencies between features the
+    # minimizer is not unique, and float32 rounding (NumPy's or PyTorch's) would
+    # choose among the equivalent coefficients
     X_np, y_np = make_classification(
-        n_samples=20_000, n_features=50, n_informative=10, random_state=0
+        n_samples=20_000, n_features=50, n_informative=10, n_redundant=0, random_state=0
     )
     X_np = X_np.astype(np.float32)
     X = torch.asarray(X_np, device=device)

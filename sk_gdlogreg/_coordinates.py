@@ -50,6 +50,7 @@ class Standardization:
         self.fit_intercept = fit_intercept
         self.n_features = scale.shape[0]
         self.xp = xp
+        self.mean_over_scale = mean / scale  # once: grad_from_raw runs every iteration
 
     def to_raw(self, v):
         theta = self.xp.empty_like(v)
@@ -73,7 +74,7 @@ class Standardization:
         d = self.n_features
         gv[:, :d] = g[:, :d] / self.scale
         if self.fit_intercept:
-            gv[:, :d] -= g[:, d:] * (self.mean / self.scale)
+            gv[:, :d] -= g[:, d:] * self.mean_over_scale
             gv[:, d] = g[:, d]
         return gv
 
@@ -303,8 +304,8 @@ def whitening(objective, l1, preconditioner, auto_steps, coords=None):
 
     Used with automatic steps; with ``preconditioner="auto"`` only where the
     curvature matrix is cheap next to a pass (``whitening_pays``); the solvers
-    call it every ``WHITEN_EVERY`` iterations that have not converged, so easy
-    problems never pay for it. Without an L1 term the coordinates are whitened
+    call it every ``WHITEN_EVERY`` iterations that have not converged (and at
+    the start, where ``_plan.make_plan`` says so). Without an L1 term the coordinates are whitened
     (``Whitening``); with one, the solver stays in the diagonal coordinates
     ``coords``, where the L1 term is separable, and takes its proximal steps in
     the curvature metric instead (``_metric.Metric``): the same steps where
@@ -324,19 +325,21 @@ def whitening(objective, l1, preconditioner, auto_steps, coords=None):
             "(features + 1, times the classes for a multinomial fit with an L1 term) "
             "are supported. Use preconditioner='auto' or 'diagonal'."
         )
+    # a multinomial fit without L1 whitens each class by its own matrix where the K
+    # matrices take no more memory than one of MAX_WHITEN_COEFS coefficients, each
+    # on sqrt(K) times fewer rows: measured on 10 classes (50,000 x 60), 20,000 rows
+    # 11 iterations and 65 ms per renewal, 5,000 rows 11, 2,000 rows 13
+    K = objective.n_outputs
+    per_class = not l1 and K > 1 and K * n_coefs**2 <= MAX_WHITEN_COEFS**2
     m = objective.data.n_samples
-    sample_rows = min(m, max(WHITEN_SAMPLE_ROWS, 10 * objective.n_features))
+    rows = WHITEN_SAMPLE_ROWS / K**0.5 if per_class else WHITEN_SAMPLE_ROWS
+    sample_rows = min(m, max(int(rows), 10 * objective.n_features))
     if preconditioner == "auto" and not (
         n_coefs <= MAX_WHITEN_COEFS
         and whitening_pays(m, objective.n_features, sample_rows, objective.data.n_stored)
     ):
         return None
     xp = objective.xp
-    # a multinomial fit without L1 whitens each class by its own matrix where the K
-    # matrices take no more memory than one of MAX_WHITEN_COEFS coefficients (the
-    # passes and the matrices both cost K times a binary fit's: the rule above holds)
-    K = objective.n_outputs
-    per_class = not l1 and K > 1 and K * n_coefs**2 <= MAX_WHITEN_COEFS**2
 
     def recondition(theta):
         curvature = objective.curvature(

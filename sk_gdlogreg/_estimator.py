@@ -93,9 +93,10 @@ class GDLogisticRegression(CallbackSupportMixin, LinearClassifierMixin, BaseEsti
         are taken in standardized coordinates in the metric of that curvature
         (a small Lasso per step, exact zeros stay exact). For at most 2,047
         features (the matrix is (n_features + 1)^2, times n_classes^2 for a
-        multinomial L1 fit), on any container. ``"auto"``: diagonal, switching to whitening when 5
-        iterations did not converge and the curvature matrix is cheap next to
-        a pass over X.
+        multinomial L1 fit), on any container. ``"auto"``: whitening where the
+        curvature matrix is cheap next to a pass over X, from the start for two
+        classes and after 5 diagonal iterations that did not converge for more
+        (each class then by its own matrix), diagonal elsewhere.
     warm_start : bool, default=False
         Start from the previous solution instead of zeros.
     verbose : int, default=0

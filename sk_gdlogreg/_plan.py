@@ -34,7 +34,7 @@ class Plan:
     step0: float  # the first automatic step
     recondition: object  # theta -> new coordinates (whitening), or None
     every: int  # iterations between renewals of the coordinates
-    whiten_first: bool  # preconditioner="whitening": whitened from the first iteration
+    whiten_first: bool  # whitened from the first iteration (see make_plan)
 
     def run(self, theta0, *, max_iter, tol, callback=None, coords=None, return_coords=False):
         """Minimize from raw coefficients ``theta0``; a ``_solvers.Result``.
@@ -108,13 +108,21 @@ def make_plan(fit_data, *, C, l1_ratio, learning_rate, solver, preconditioner):
         xp=objective.xp,
         dtype=objective.dtype,
     )
+    recondition = whitening(objective, l1, preconditioner, auto_steps, coords)
+    # Where the default whitens, a binary fit without L1 is whitened from the start:
+    # measured (iterations to F within 1e-6; from the start / after 5 iterations),
+    # 50,000 x 100 easy 7 / 10, correlated 8 / 11, raw scales 7 / 10, separable at
+    # C=100 26 / 29, breast cancer 12 / 14 (time 0.81x on correlated, 0.94x on easy).
+    # Multinomial fits start standardized: whitened from the start, digits' folds
+    # took 16 to 68 iterations instead of 16 to 17.
+    first = preconditioner == "whitening" or (objective.n_outputs == 1 and not l1)
     plan = Plan(
         solver=SOLVERS[solver_name(solver, learning_rate)],
         problem=Problem(objective, l1, coords, tol_coords),
         learning_rate=None if auto_steps else float(learning_rate),
         step0=step0,
-        recondition=whitening(objective, l1, preconditioner, auto_steps, coords),
+        recondition=recondition,
         every=WHITEN_EVERY,
-        whiten_first=auto_steps and preconditioner == "whitening",
+        whiten_first=auto_steps and recondition is not None and first,
     )
     return objective, plan

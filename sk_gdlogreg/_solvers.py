@@ -470,7 +470,8 @@ def solve(
         if coords is not None:
             # Whitened, the natural step is 1 (curvature ~ identity). A renewal keeps a
             # shorter step the last run learned: an estimate that falls short of the
-            # curvature (the softmax's classes share one matrix) does so every time.
+            # curvature (such as one matrix shared by the softmax's classes) does so
+            # every time.
             renewed = type(coords) is type(problem.coords) and res.step > 0
             step0 = min(res.step, 1.0) if renewed else 1.0
             problem = problem.with_coords(coords)

@@ -87,7 +87,8 @@ def test_a_fit_with_the_compiled_term_equals_the_numpy_fit(monkeypatch):
     numpy_fit = GDLogisticRegression(tol=1e-6).fit(X, y)
     assert compiled.n_iter_ == numpy_fit.n_iter_
     np.testing.assert_allclose(compiled.coef_, numpy_fit.coef_, rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(compiled.loss_curve_, numpy_fit.loss_curve_, rtol=1e-12)
+    # the same steps: the losses differ by rounding, grown a little by the whitening
+    np.testing.assert_allclose(compiled.loss_curve_, numpy_fit.loss_curve_, rtol=1e-10)
 
 
 def test_compiled_term_applies_to_c_ordered_float_numpy_only():
