@@ -221,7 +221,7 @@ def in_memory_fits(X, y):
     for name, Xc, yc, params, context in setups:
         t = time.perf_counter()
         if name == "dense C order":
-            with CallTimes().wrap(_objective.InMemoryData, "loss_grad", "curvature") as calls:
+            with CallTimes().wrap(_backends.InMemoryData, "loss_grad", "curvature") as calls:
                 rec = fit_record(name, Xc, yc, params, context, REPEAT, calls)
         else:
             rec = fit_record(name, Xc, yc, params, context, REPEAT)

@@ -88,7 +88,7 @@ from bench_conditioning import (  # noqa: E402
 from bench_gd import best_time  # noqa: E402
 
 from sk_gdlogreg import GDLogisticRegression, lecture  # noqa: E402
-from sk_gdlogreg._objective import InMemoryData  # noqa: E402
+from sk_gdlogreg._backends import InMemoryData  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 SECTIONS = ("per_iteration", "small_data", "time_to_optimum")

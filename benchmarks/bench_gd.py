@@ -41,8 +41,8 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from sk_gdlogreg import GDLogisticRegression
-from sk_gdlogreg._backends import LoopData
-from sk_gdlogreg._objective import InMemoryData, Objective, data_term
+from sk_gdlogreg._backends import InMemoryData, LoopData
+from sk_gdlogreg._objective import Objective, data_term
 
 RESULTS = Path(__file__).parent / "results"
 SECTIONS = ("per_iteration", "time_to_optimum", "bundled", "loops", "memory")

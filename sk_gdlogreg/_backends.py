@@ -19,9 +19,10 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_X_y
 
-from . import lecture
+from . import _blocks, _objective, lecture
+from ._curvature import curvature_of_rows
 from ._data import FitData, check_two_classes, class_weights
-from ._objective import DataTerm, InMemoryData, curvature_of_rows
+from ._objective import DataTerm, data_term, targets
 from ._sklearn import (
     check_sample_weight,
     get_feature_names,
@@ -136,6 +137,72 @@ def _times_class_weights(s, y_idx, classes, class_weight, xp, device):
     if p_max > 0:
         s = s / p_max
     return s, s_max * w_max * (p_max if p_max > 0 else 1.0)
+
+
+class InMemoryData(DataTerm):
+    """The data term on in-memory data, vectorized.
+
+    Parameters
+    ----------
+    X : array of shape (m, n_features)
+        NumPy array, SciPy sparse matrix, or an array of any Array API namespace.
+    y : array of shape (m,)
+        Class indices 0 .. n_classes-1, in X's namespace and device.
+    sample_weight : array of shape (m,)
+        Non-negative weights s_i (sample weight times class weight), not normalized.
+    n_classes : int
+    fit_intercept : bool
+    xp : namespace, default=numpy
+    n_threads : int, default=None
+        Threads over blocks of rows (dense NumPy X only); None: as many as the
+        environment allows (``_blocks.default_n_threads``).
+    compiled : bool, default=None
+        Whether J and its gradient are computed by the compiled loops of
+        ``_kernel.py`` (numba) or by ``data_term``; None: the compiled loops
+        where they apply and X is large enough to repay loading numba
+        (``compiled_data_term``).
+    """
+
+    def __init__(
+        self, X, y, sample_weight, n_classes, fit_intercept, xp=np, n_threads=None, compiled=None
+    ):
+        super().__init__(X, n_classes, fit_intercept, xp)
+        self.X = X
+        self.sw = sample_weight / xp.sum(sample_weight)
+        self.term = None
+        if compiled is None or compiled:  # asked for: whatever the size of X
+            self.term = _objective.compiled_data_term(X, xp, n_classes, 0 if compiled else None)
+        if compiled and self.term is None:
+            raise ValueError(
+                "the compiled data term needs numba, two classes and C-ordered float NumPy X"
+            )
+        if self.term is not None:  # the compiled loops take class indices
+            self.Y = np.asarray(y, dtype=np.intp)
+        elif _objective.softmax_applies(X, xp, n_classes):  # class indices in X's dtype
+            self.term, self.Y = _objective.softmax_data_term, np.asarray(y, dtype=X.dtype)
+            self.sw = np.asarray(self.sw, dtype=X.dtype)
+        else:  # the labels as data_term takes them
+            self.term, self.Y = data_term, targets(y, n_classes, X.dtype, xp)
+        # blocks of rows: dense NumPy X of more than one block (one block is one call)
+        self.blocked = xp is np and not sp.issparse(X) and _blocks.n_blocks(X) > 1
+        if n_threads is None:
+            n_threads = _blocks.default_n_threads() if self.blocked else 1
+        self.n_threads = n_threads
+
+    def curvature(self, coef, stride, floor, per_class=False):
+        X, sw = self.X[::stride, :], self.sw[::stride]
+        return curvature_of_rows(
+            X, sw, coef, self.fit_intercept, floor, self.xp, self.device, per_class
+        )
+
+    def loss_grad(self, coef):
+        if self.blocked:
+            return _blocks.over_rows(
+                self.term, self.X, self.Y, self.sw, coef, self.fit_intercept, self.n_threads
+            )
+        if self.term is data_term:
+            return data_term(self.X, self.Y, self.sw, coef, self.fit_intercept, self.xp)
+        return self.term(self.X, self.Y, self.sw, coef, self.fit_intercept)
 
 
 class LoopData(DataTerm):

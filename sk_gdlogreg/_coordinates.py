@@ -11,7 +11,7 @@ is used and gives the function that renews it as a fit goes.
 
 import numpy as np
 
-from ._objective import SPARSE_PRODUCT_SPEED
+from ._curvature import SPARSE_PRODUCT_SPEED
 
 # Automatic steps run WHITEN_EVERY iterations at a time; after each run that has
 # not converged, the coordinates are whitened anew with the curvature at the
@@ -167,7 +167,7 @@ class Whitening:
     ``H`` is (an estimate of) the Hessian of J with respect to one row of
     coefficients ``theta_k = [w_k, b_k]``: ``[X 1]^T diag(omega) [X 1]`` plus the
     L2 term, with omega the curvature of the log-loss at each example
-    (``_objective.curvature_block``). In ``v = L^T theta`` the Hessian is about the identity,
+    (``_curvature.curvature_block``). In ``v = L^T theta`` the Hessian is about the identity,
     whatever the scales and correlations of the features: gradient descent then
     takes about as many steps as on standardized, uncorrelated features. It is
     still gradient descent, on the linearly transformed features ``[X 1] L^{-T}``.
@@ -262,7 +262,7 @@ MAX_WHITEN_COEFS = 2048
 # The cost model of whitening_pays, in units of one stored value read by a pass
 # (a pass over X is memory-bound). A BLAS-3 product does about 25 multiply-adds
 # in that time; SciPy's sparse product of sparse rows (such as text) 200 times
-# fewer than BLAS (_objective.SPARSE_PRODUCT_SPEED, measured there).
+# fewer than BLAS (_curvature.SPARSE_PRODUCT_SPEED, measured there).
 BLAS3_SPEED = 25.0
 SPARSE_SPEED = BLAS3_SPEED * SPARSE_PRODUCT_SPEED
 # At most this many passes' worth may go to one curvature matrix.

@@ -44,7 +44,7 @@ import dask.array as da
 import numpy as np
 from sklearn.exceptions import DataConversionWarning
 
-from . import _dask_stats, _objective
+from . import _curvature, _dask_stats, _objective
 from ._dask_predict import (  # noqa: F401  the backend's predict functions
     decision_function,
     predict,
@@ -218,7 +218,7 @@ def _curvature_row(Xb, swb, coef=None, *, fit_intercept, floor, per_class):
     if Xb.shape[0] == 0:
         out[0, 0] = -1
         return out
-    Hn, c, weight = _objective.curvature_block(
+    Hn, c, weight = _curvature.curvature_block(
         Xb, swb, coef, fit_intercept, floor, per_class=per_class
     )
     out[0, 0], out[0, 1 : 1 + p], out[0, 1 + p :] = weight, c, Hn.ravel()
@@ -305,7 +305,7 @@ class DaskData(_objective.DataTerm):
             meta=np.empty((0, 0), dtype=np.float64),
         ).compute()
         parts = [(r[1 + p :].reshape(shape), r[1 : 1 + p], r[0]) for r in rows if r[0] >= 0]
-        return _objective.merge_curvatures(parts)
+        return _curvature.merge_curvatures(parts)
 
     def loss_grad(self, coef):
         packed = self.graph(coef).compute()

@@ -22,9 +22,9 @@ one (softmax).
 
 ``data_term`` is the one function that computes J and its gradient. It takes
 arrays of any Array API namespace ``xp`` (NumPy, SciPy sparse, PyTorch, ...) and
-any block of rows: the in-memory objective below calls it on the whole data or
-on cache-sized blocks of rows in threads (``_blocks.py``), the Dask backend on
-each chunk. The lecture's explicit loops (``lecture.py``) compute the same
+any block of rows: the in-memory data term (``_backends.InMemoryData``) calls it
+on the whole data or on cache-sized blocks of rows in threads (``_blocks.py``),
+the Dask backend on each chunk. The lecture's explicit loops (``lecture.py``) compute the same
 numbers, and the tests hold the two against each other. Two faster passes
 compute the same numbers where they apply, with ``data_term`` as their
 reference: ``softmax_data_term`` (more than two classes on NumPy or SciPy
@@ -37,13 +37,11 @@ This module knows nothing of estimators or labels: arrays in, numbers out.
 import abc
 import functools
 import importlib.util
-import math
 
 import numpy as np
 import scipy.sparse as sp
 
-from . import _blocks
-from ._sklearn import HalfMultinomialLoss, max_precision_float_dtype
+from ._sklearn import HalfMultinomialLoss
 
 # Stable element-wise functions, for any namespace ``xp``. They use
 # max(z, 0) = (z + |z|) / 2 and e = exp(-|z|) in (0, 1], which never overflows:
@@ -138,173 +136,9 @@ def data_term(X, Y, sw, coef, fit_intercept, xp=np):
     return J, xp.concat([dW, xp.sum(dz, axis=0)[:, None]], axis=1)
 
 
-# ------------------------------------------------------------ the curvature matrix
-# The curvature matrix of whitened coordinates, the same for every container.
-#
-# Whitened gradient descent (``_coordinates.Whitening``) needs the Hessian of the
-# data term for one row of coefficients::
-#
-#     H = [X 1]^T diag(omega) [X 1],   omega_i = sw_i a_i (1 - a_i)
-#
-# For the softmax, either one matrix shared by every class, omega_i the mean over
-# the classes of sw_i p_ik (1 - p_ik) (the diagonal blocks of the Hessian
-# averaged), or one per class k, omega_ik = sw_i p_ik (1 - p_ik) (the diagonal
-# blocks themselves, ``per_class``; see CLASS_FLOOR). Each omega is at least
-# ``floor / 4`` times sw_i. It is estimated on a sample of
-# rows, every ``stride``-th row from the first, reweighted to stand for all of
-# them: the same rows whether X is a NumPy array, a sparse matrix, a Dask array
-# or a GPU tensor, so that every container takes the same path.
-#
-# H is kept as ``(Hn, c, weight)``: ``H = diag(c) Hn diag(c) / weight``, with c
-# the largest absolute value of each column of ``[X 1]`` in the rows seen, so
-# that Hn is computed on columns scaled to at most 1 and stays in range whatever
-# the units of X (1e160 or 1e-300). Blocks of rows give such triples, and
-# ``merge_curvatures`` adds them after rescaling to a common c (the ratios are at most 1:
-# nothing overflows). The in-memory data term adds the blocks of its sample; the
-# Dask one adds the chunks' triples on the client.
-
-# A class's curvature at an example is at least this fraction of the mean over
-# the classes there: a class far from most examples would otherwise have a
-# nearly singular block, and its coefficients steps too long. Measured
-# (iterations to F within 1e-6; fraction 0 / 0.1 / 1, the last being close to
-# the shared matrix): 10 classes 50,000 x 60 11 / 11 / 16, digits 51 / 51 / 56,
-# wine 36 / 29 / 26, iris 35 / 31 / 31; the shared matrix 18, 94, 24, 31.
-CLASS_FLOOR = 0.1
-
-# Rows of the sample per block: no float64 copy of the sample is ever whole, at
-# most about GRAM_BYTES of one (2,048 rows of 100 features, 256 of 2,000).
-GRAM_ROWS, GRAM_BYTES = 2048, 4 * 2**20
-# A sparse block is multiplied as a dense one when its rows hold so many stored
-# values that BLAS is the faster of the two. Per useful multiply-add, SciPy's
-# sparse product measured 42 times slower than BLAS on dense rows and 160 to
-# 1,900 times on sparse ones (2,048 rows, 100 to 2,000 columns, one thread of a
-# 2-core VM); at 1/200 the rule picks the faster product in each of those cases,
-# and the whitening's cost rule (_coordinates.whitening_pays) counts with it too.
-SPARSE_PRODUCT_SPEED = 1 / 200
-
-
 def sample_stride(n_samples, max_rows):
     """Every how many rows the sample takes one, for at most ``max_rows`` rows."""
     return max(1, -(-n_samples // max_rows))
-
-
-def accumulator(xp, device):
-    """The float the matrix is summed in: float64 where the device has it."""
-    if xp is np:
-        return np.float64
-    return max_precision_float_dtype(xp, device)
-
-
-def curvature_block(Xb, swb, coef, fit_intercept, floor, xp=np, device="cpu", per_class=False):
-    """``(Hn, c, weight)`` of one block of rows (NumPy, SciPy sparse or any namespace).
-
-    ``Hn`` is one matrix, or with ``per_class`` (softmax only) a stack of K, one
-    per class (see ``CLASS_FLOOR``).
-    """
-    acc = accumulator(xp, device)
-    n_features = Xb.shape[1]
-    if type(Xb) is np.ndarray:  # rows of the sample, strided in X: one contiguous copy
-        Xb = np.ascontiguousarray(Xb)
-    with np.errstate(over="ignore", invalid="ignore"):  # huge logits: a is exactly 0 or 1
-        z = logits(Xb, xp.astype(coef, Xb.dtype), fit_intercept)  # no float64 copy of X
-        if coef.shape[0] == 1:
-            a = sigmoid(z[:, 0], xp)
-            curvature = a * (1 - a)
-        else:
-            p = xp.exp(log_softmax(z, xp))
-            curvature = p * (1 - p)
-            mean = xp.mean(curvature, axis=1)
-            if per_class:
-                curvature = xp.maximum(curvature, CLASS_FLOOR * mean[:, None])
-            else:
-                curvature = mean
-    curvature = xp.where(xp.isnan(curvature), xp.zeros_like(curvature), curvature)
-    sw = xp.astype(swb, acc)
-    curvature = xp.clip(xp.astype(curvature, acc), min=floor * 0.25)
-    # one column of weights per matrix: omega_i of example i in each
-    omegas = sw[:, None] * (curvature[:, None] if curvature.ndim == 1 else curvature)
-    if sp.issparse(Xb):
-        Xb = sp.csr_array(Xb)
-        per_row = np.diff(Xb.indptr).astype(np.float64)  # the product costs sum(per_row^2)
-        if per_row @ per_row / SPARSE_PRODUCT_SPEED >= Xb.shape[0] * n_features**2:
-            Xb = Xb.toarray()  # a block of the sample, never X
-    if sp.issparse(Xb):
-        c = np.abs(Xb).max(axis=0).toarray().ravel().astype(np.float64)
-        c = np.where(c > 0, c, 1.0)
-        Xn = Xb.astype(np.float64) @ sp.diags_array(1 / c)
-    else:
-        Xa = xp.astype(Xb, acc, copy=False)  # float64 NumPy X: X itself, not a copy
-        c = xp.maximum(xp.max(Xa, axis=0), -xp.min(Xa, axis=0))  # max |x|, without |X|
-        c = xp.where(c > 0, c, xp.ones_like(c))
-        Xn = Xa / c  # a new array: X itself is never written
-    last = omegas.shape[1] - 1
-    Hn = [_weighted_gram(Xn, omegas[:, k], fit_intercept, xp, k == last) for k in range(last + 1)]
-    Hn = Hn[0] if curvature.ndim == 1 else xp.stack(Hn)
-    if fit_intercept:
-        c = xp.concat(
-            [xp.asarray(c, dtype=acc, device=device), xp.ones(1, dtype=acc, device=device)]
-        )
-    return Hn, xp.asarray(c, dtype=acc, device=device), float(xp.sum(sw))
-
-
-def _weighted_gram(Xn, omega, fit_intercept, xp, overwrite):
-    """``[Xn 1]^T diag(omega) [Xn 1]`` (without the column of ones if no intercept).
-
-    Dense: ``Xs^T Xs`` with ``Xs = diag(sqrt(omega)) Xn``, the product of an
-    array with its own transpose, which BLAS computes as one triangle (syrk;
-    measured 4x faster than a product of two arrays). ``overwrite``: Xn (the
-    caller's scaled copy of X) may become Xs.
-    """
-    n_features = Xn.shape[1]
-    if sp.issparse(Xn):
-        Hn = np.zeros((n_features + fit_intercept,) * 2)
-        Hn[:n_features, :n_features] = (Xn.T @ (sp.diags_array(omega) @ Xn)).toarray()
-        if fit_intercept:
-            v = Xn.T @ omega
-            Hn[:n_features, n_features] = Hn[n_features, :n_features] = v
-            Hn[n_features, n_features] = omega.sum()
-        return Hn
-    root = xp.sqrt(omega)
-    if overwrite:
-        Xn *= root[:, None]
-        Xs = Xn
-    else:
-        Xs = Xn * root[:, None]
-    Hn = Xs.T @ Xs
-    if not fit_intercept:
-        return Hn
-    v = Xs.T @ root  # the column of ones, without a copy of Xs that holds it
-    corner = xp.reshape(xp.sum(omega), (1, 1))
-    return xp.concat(
-        [xp.concat([Hn, v[:, None]], axis=1), xp.concat([v[None, :], corner], axis=1)], axis=0
-    )
-
-
-def merge_curvatures(parts, xp=np):
-    """The ``(Hn, c, weight)`` of the rows of all ``parts``, rescaled to a common c."""
-    parts = [part for part in parts if part is not None]
-    c = parts[0][1]
-    for _, c_k, _ in parts[1:]:
-        c = xp.maximum(c, c_k)
-    Hn = 0
-    for Hn_k, c_k, _ in parts:
-        r = c_k / c  # at most 1
-        Hn = Hn + r[:, None] * Hn_k * r[None, :]
-    return Hn, c, math.fsum(w for _, _, w in parts)
-
-
-def curvature_of_rows(Xs, sws, coef, fit_intercept, floor, xp=np, device="cpu", per_class=False):
-    """``(Hn, c, weight)`` of the rows Xs (the sample), in blocks of GRAM_ROWS rows."""
-    m = Xs.shape[0]
-    rows = max(64, min(GRAM_ROWS, GRAM_BYTES // (8 * (Xs.shape[1] + 1))))
-    return merge_curvatures(
-        [
-            curvature_block(Xs[i : min(i + rows, m), :], sws[i : min(i + rows, m)], coef,
-                  fit_intercept, floor, xp, device, per_class)
-            for i in range(0, m, rows)
-        ],
-        xp,
-    )  # fmt: skip
 
 
 class Objective:
@@ -312,7 +146,7 @@ class Objective:
 
     ``data`` computes the data term: ``data.loss_grad(coef) -> (J, grad)`` and
     the attributes ``n_outputs``, ``n_features``, ``fit_intercept``, ``dtype``,
-    ``xp`` and ``device``. The backends provide it: ``InMemoryData`` below,
+    ``xp`` and ``device``. The backends provide it: ``InMemoryData`` and
     ``LoopData`` (the lecture's loops) in ``_backends.py``, the Dask one in
     ``_dask.py``.
     """
@@ -453,69 +287,3 @@ def softmax_applies(X, xp, n_classes):
         and xp is np
         and X.dtype in (np.float32, np.float64)
     )
-
-
-class InMemoryData(DataTerm):
-    """The data term on in-memory data, vectorized.
-
-    Parameters
-    ----------
-    X : array of shape (m, n_features)
-        NumPy array, SciPy sparse matrix, or an array of any Array API namespace.
-    y : array of shape (m,)
-        Class indices 0 .. n_classes-1, in X's namespace and device.
-    sample_weight : array of shape (m,)
-        Non-negative weights s_i (sample weight times class weight), not normalized.
-    n_classes : int
-    fit_intercept : bool
-    xp : namespace, default=numpy
-    n_threads : int, default=None
-        Threads over blocks of rows (dense NumPy X only); None: as many as the
-        environment allows (``_blocks.default_n_threads``).
-    compiled : bool, default=None
-        Whether J and its gradient are computed by the compiled loops of
-        ``_kernel.py`` (numba) or by ``data_term``; None: the compiled loops
-        where they apply and X is large enough to repay loading numba
-        (``compiled_data_term``).
-    """
-
-    def __init__(
-        self, X, y, sample_weight, n_classes, fit_intercept, xp=np, n_threads=None, compiled=None
-    ):
-        super().__init__(X, n_classes, fit_intercept, xp)
-        self.X = X
-        self.sw = sample_weight / xp.sum(sample_weight)
-        self.term = None
-        if compiled is None or compiled:  # asked for: whatever the size of X
-            self.term = compiled_data_term(X, xp, n_classes, 0 if compiled else None)
-        if compiled and self.term is None:
-            raise ValueError(
-                "the compiled data term needs numba, two classes and C-ordered float NumPy X"
-            )
-        if self.term is not None:  # the compiled loops take class indices
-            self.Y = np.asarray(y, dtype=np.intp)
-        elif softmax_applies(X, xp, n_classes):  # class indices in X's dtype
-            self.term, self.Y = softmax_data_term, np.asarray(y, dtype=X.dtype)
-            self.sw = np.asarray(self.sw, dtype=X.dtype)
-        else:  # the labels as data_term takes them
-            self.term, self.Y = data_term, targets(y, n_classes, X.dtype, xp)
-        # blocks of rows: dense NumPy X of more than one block (one block is one call)
-        self.blocked = xp is np and not sp.issparse(X) and _blocks.n_blocks(X) > 1
-        if n_threads is None:
-            n_threads = _blocks.default_n_threads() if self.blocked else 1
-        self.n_threads = n_threads
-
-    def curvature(self, coef, stride, floor, per_class=False):
-        X, sw = self.X[::stride, :], self.sw[::stride]
-        return curvature_of_rows(
-            X, sw, coef, self.fit_intercept, floor, self.xp, self.device, per_class
-        )
-
-    def loss_grad(self, coef):
-        if self.blocked:
-            return _blocks.over_rows(
-                self.term, self.X, self.Y, self.sw, coef, self.fit_intercept, self.n_threads
-            )
-        if self.term is data_term:
-            return data_term(self.X, self.Y, self.sw, coef, self.fit_intercept, self.xp)
-        return self.term(self.X, self.Y, self.sw, coef, self.fit_intercept)

@@ -8,7 +8,7 @@ import pytest
 import reference
 
 from sk_gdlogreg import GDLogisticRegression, _objective
-from sk_gdlogreg._objective import InMemoryData
+from sk_gdlogreg._backends import InMemoryData
 
 pytest.importorskip("numba")
 

@@ -13,8 +13,9 @@ import reference
 import scipy.sparse as sp
 
 from sk_gdlogreg import _blocks, _objective, _stats
+from sk_gdlogreg._backends import InMemoryData
 from sk_gdlogreg._coordinates import Standardization
-from sk_gdlogreg._objective import InMemoryData, Objective, data_term, targets
+from sk_gdlogreg._objective import Objective, data_term, targets
 from sk_gdlogreg._stats import weighted_mean_std
 
 

@@ -5,8 +5,9 @@ import pytest
 from scipy.optimize import brentq
 
 from sk_gdlogreg import _penalty
+from sk_gdlogreg._backends import InMemoryData
 from sk_gdlogreg._coordinates import Standardization
-from sk_gdlogreg._objective import DataTerm, InMemoryData, Objective
+from sk_gdlogreg._objective import DataTerm, Objective
 from sk_gdlogreg._penalty import L1Penalty
 from sk_gdlogreg._solvers import SOLVERS, Problem, Result, solve
 

@@ -7,9 +7,10 @@ import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
-from sk_gdlogreg import GDLogisticRegression, _coordinates, _objective
+from sk_gdlogreg import GDLogisticRegression, _coordinates, _curvature
+from sk_gdlogreg._backends import InMemoryData
 from sk_gdlogreg._coordinates import Whitening
-from sk_gdlogreg._objective import InMemoryData, Objective
+from sk_gdlogreg._objective import Objective
 
 
 def correlated(m=4000, d=20, seed=0):
@@ -61,7 +62,7 @@ def test_per_class_curvature_is_the_softmax_hessians_diagonal_blocks(monkeypatch
     y = rng.integers(0, 3, 200)
     obj = Objective(InMemoryData(X, y, np.ones(200), 3, True), 0.1)
     theta = 0.5 * rng.standard_normal((3, 4))
-    monkeypatch.setattr(_objective, "CLASS_FLOOR", 0.0)
+    monkeypatch.setattr(_curvature, "CLASS_FLOOR", 0.0)
     Hn, c = obj.curvature(theta, 1000, per_class=True)
     shared, c_shared = obj.curvature(theta, 1000)
     assert Hn.shape == (3, 4, 4)
