@@ -22,7 +22,7 @@ from sklearn.utils.validation import check_X_y
 from . import _blocks, _objective, lecture
 from ._curvature import curvature_of_rows
 from ._data import FitData, check_two_classes, class_weights
-from ._objective import DataTerm, data_term, targets
+from ._objective import DataTerm
 from ._sklearn import (
     check_sample_weight,
     get_feature_names,
@@ -182,7 +182,8 @@ class InMemoryData(DataTerm):
             self.term, self.Y = _objective.softmax_data_term, np.asarray(y, dtype=X.dtype)
             self.sw = np.asarray(self.sw, dtype=X.dtype)
         else:  # the labels as data_term takes them
-            self.term, self.Y = data_term, targets(y, n_classes, X.dtype, xp)
+            self.term = _objective.data_term
+            self.Y = _objective.targets(y, n_classes, X.dtype, xp)
         # blocks of rows: dense NumPy X of more than one block (one block is one call)
         self.blocked = xp is np and not sp.issparse(X) and _blocks.n_blocks(X) > 1
         if n_threads is None:
@@ -200,8 +201,8 @@ class InMemoryData(DataTerm):
             return _blocks.over_rows(
                 self.term, self.X, self.Y, self.sw, coef, self.fit_intercept, self.n_threads
             )
-        if self.term is data_term:
-            return data_term(self.X, self.Y, self.sw, coef, self.fit_intercept, self.xp)
+        if self.term is _objective.data_term:
+            return self.term(self.X, self.Y, self.sw, coef, self.fit_intercept, self.xp)
         return self.term(self.X, self.Y, self.sw, coef, self.fit_intercept)
 
 
