@@ -69,7 +69,7 @@ from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_conditioning import correlated, effective_threads, objective  # noqa: E402
 
-from sk_gdlogreg import GDLogisticRegression, _objective  # noqa: E402
+from sk_gdlogreg import GDLogisticRegression, _backends  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 CHUNK_ROWS = 10_000
