@@ -122,7 +122,7 @@ def make_plan(fit_data, *, C, l1_ratio, learning_rate, solver, preconditioner):
         learning_rate=None if auto_steps else float(learning_rate),
         step0=step0,
         recondition=recondition,
-        every=WHITEN_EVERY,
+        every=WHITEN_EVERY if recondition is None else recondition.every,
         whiten_first=auto_steps and recondition is not None and first,
     )
     return objective, plan

@@ -97,6 +97,21 @@ def test_multinomial_whitening_is_per_class_within_its_memory_cap(monkeypatch):
     reference.check_change_of_coordinates(obj, coords, rng.normal(size=obj.coef_shape), rng, 1e-10)
 
 
+@pytest.mark.parametrize(
+    "m, d, n_classes, every",
+    [(1800, 64, 10, 10), (50_000, 60, 10, 5), (1800, 64, 2, 5), (150, 4, 3, 5)],
+)
+def test_costly_per_class_renewals_are_less_frequent(m, d, n_classes, every):
+    """Every 10 iterations where the K per-class matrices cost more than
+    COSTLY_RENEWAL_PASSES passes by the cost model (digits-sized, 10 classes: 26),
+    every 5 elsewhere (50,000 rows: 3.1; binary fits; iris-sized)."""
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((m, d))
+    y = np.arange(m) % n_classes
+    obj = Objective(InMemoryData(X, y, np.ones(m), n_classes, True), 1e-3)
+    assert _coordinates.whitening(obj, 0.0, "whitening", True).every == every
+
+
 @pytest.mark.parametrize("solver", ["gd", "nesterov"])
 def test_correlated_features_converge_in_few_iterations(solver):
     X, y = correlated()
