@@ -230,14 +230,16 @@ class Whitening:
     def _times(self, a, M, transpose=False):
         """Row k of a times M (or M^T), M_k if one per class, in a's dtype (M is float64
         where the device has it)."""
-        xp = self.xp
+        xp, dtype = self.xp, a.dtype
+        if xp is not np:  # NumPy promotes a float32 a by itself, without a copy
+            a = xp.astype(a, M.dtype)
         if self.per_class:
             if transpose:
                 M = xp.permute_dims(M, (0, 2, 1))
-            out = (xp.astype(a, M.dtype)[:, None, :] @ M)[:, 0, :]
+            out = (a[:, None, :] @ M)[:, 0, :]
         else:
-            out = xp.astype(a, M.dtype) @ (M.T if transpose else M)
-        return xp.astype(out, a.dtype)
+            out = a @ (M.T if transpose else M)
+        return out.astype(dtype, copy=False) if xp is np else xp.astype(out, dtype)
 
     def to_raw(self, v):  # theta_k = L^{-T} v_k
         return self._solve(v, 1) if self.xp is np else self._times(v, self.L_inv)

@@ -215,7 +215,8 @@ def _path_on_fold(X, y, sample_weight, train, test, *, l1_ratio, Cs, settings, c
     direct = _direct_scorer(
         est.scoring, _on_host(classes), X_test, y_test, sw_test, est.fit_intercept
     )
-    scorer = _fold_scorer(est.scoring, classes_host if on_host else classes)
+    if direct is None:
+        scorer = _fold_scorer(est.scoring, classes_host if on_host else classes)
 
     coefs = [None] * len(Cs)
     scores = np.empty(len(Cs))
