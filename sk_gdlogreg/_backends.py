@@ -94,7 +94,8 @@ def _prepare_in_memory(X, y, sample_weight, settings):
         data = LoopData(X_fit, y_fit, s_fit, n_classes, settings.fit_intercept, settings.loop_mode)
     else:
         data = InMemoryData(X_fit, y_fit, s_fit, n_classes, settings.fit_intercept, xp_fit)
-    mean, std = weighted_mean_std(X_fit, s_fit, xp_fit)
+    with _blocks.one_blas_thread(xp_fit is np):  # the same numbers in any thread (see _blocks)
+        mean, std = weighted_mean_std(X_fit, s_fit, xp_fit)
     metadata = None if sample_weight is None else {"sample_weight": sample_weight}
     return FitData(
         data=data,

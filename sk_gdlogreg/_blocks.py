@@ -27,8 +27,16 @@ parallelism is its own threads over blocks, as scikit-learn's KMeans runs its
 OpenMP threads with BLAS held to one. Measured (``benchmarks/bench_threads.py``):
 on small and multinomial problems a 2-thread OpenBLAS made whole fits several
 times slower, its threads waiting on each other for products of a few hundred
-entries. OpenBLAS (0.3.31) ignores a limit set from any thread but the main
-one: a fit run in another thread runs BLAS on the process's threads.
+entries.
+
+The pin also makes a fit's numbers the same wherever it runs: OpenBLAS splits a
+long sum (``v @ X``, and some matrix products) among its threads, so its last
+bits depend on the thread count. Every fit on NumPy data therefore computes on
+one BLAS thread, in the main thread or in any other, alone or beside other fits.
+OpenBLAS's thread pool is process-wide, and threadpoolctl (3.8) lets only the
+first thread that set a limit change it, silently ignoring the others; the pin
+takes that control for the moment it sets or restores the limits
+(``_blas_limits``) and gives it back.
 """
 
 import contextlib
@@ -142,7 +150,8 @@ def one_blas_thread(active=True):
     with _pin_lock:
         if _pin["users"] == 0:
             _pin["before"] = _blas_threads()
-            _pin["limiter"] = _controller().limit(limits=1, user_api="blas")
+            with _blas_limits():
+                _pin["limiter"] = _controller().limit(limits=1, user_api="blas")
         _pin["users"] += 1
     try:
         yield
@@ -150,5 +159,28 @@ def one_blas_thread(active=True):
         with _pin_lock:
             _pin["users"] -= 1
             if _pin["users"] == 0:
-                _pin["limiter"].restore_original_limits()
+                with _blas_limits():
+                    _pin["limiter"].restore_original_limits()
                 _pin["limiter"] = None
+
+
+@contextlib.contextmanager
+def _blas_limits():
+    """Inside, this thread can set OpenBLAS's limits, whichever thread set them before.
+
+    threadpoolctl's OpenBLAS controller lets one thread at a time set limits (the
+    pool is process-wide) and, without a word, does nothing for the others. Here
+    the calling thread takes that control, and no thread holds it after: the next
+    ``threadpool_limits`` of any thread (a user's, ending its block) takes it again.
+    Older threadpoolctl versions let every thread set limits, and need nothing.
+    """
+    from threadpoolctl import OpenBLASController
+
+    clear = getattr(OpenBLASController, "clear_controlling_thread", None)
+    if clear is not None:
+        clear(force=True)
+    try:
+        yield
+    finally:
+        if clear is not None:
+            clear(force=True)

@@ -3,6 +3,7 @@
 import multiprocessing
 import sys
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -131,3 +132,41 @@ def test_overlapping_blas_pins_are_lifted_by_the_last_to_end():
         assert _blocks._blas_threads() == before
         with _blocks.one_blas_thread(active=False):
             assert _blocks._blas_threads() == before
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_fits_side_by_side_in_threads_give_the_bits_of_fits_one_after_another(monkeypatch):
+    """Four fits at once in four threads, as joblib's threading backend runs them, give
+    exactly the coefficients of the same fits run one after another in the main thread.
+
+    OpenBLAS's last bits depend on its thread count (it splits ``v @ X`` among its
+    threads), and its pool is process-wide: every fit pins it to one thread, also from
+    a thread that is not the one threadpoolctl lets set limits (here the main thread,
+    which set them last and keeps that control).
+    """
+    import scipy.sparse as sp
+    from sklearn.datasets import make_classification
+    from threadpoolctl import ThreadpoolController
+
+    monkeypatch.setattr(_objective, "compiled_data_term", lambda *args: None)  # BLAS passes
+    problems = []
+    for n_classes in (2, 3):
+        X, y = make_classification(
+            20_000, 60, n_informative=20, n_classes=n_classes, random_state=n_classes
+        )
+        sparse = sp.csr_matrix(np.where(np.abs(X) > 1, X, 0))
+        problems += [(X, y), (X.astype(np.float32), y), (sparse, y)]
+    limiter = ThreadpoolController().limit(limits=2, user_api="blas")  # the main thread's
+    try:
+
+        def fit(problem):
+            return GDLogisticRegression(max_iter=30).fit(*problem).coef_
+
+        one_after_another = [fit(problem) for problem in problems]
+        with ThreadPoolExecutor(4) as pool:
+            side_by_side = list(pool.map(fit, problems))
+        assert _blocks._pin["users"] == 0
+    finally:
+        limiter.restore_original_limits()
+    for ours, reference in zip(side_by_side, one_after_another):
+        np.testing.assert_array_equal(ours, reference)
