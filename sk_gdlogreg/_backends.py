@@ -95,7 +95,9 @@ def _prepare_in_memory(X, y, sample_weight, settings):
     else:
         data = InMemoryData(X_fit, y_fit, s_fit, n_classes, settings.fit_intercept, xp_fit)
     with _blocks.one_blas_thread(xp_fit is np):  # the same numbers in any thread (see _blocks)
-        mean, std = weighted_mean_std(X_fit, s_fit, xp_fit)
+        mean, std = weighted_mean_std(
+            X_fit, s_fit, xp_fit, compiled=getattr(data, "compiled", False)
+        )
     metadata = None if sample_weight is None else {"sample_weight": sample_weight}
     return FitData(
         data=data,
@@ -173,6 +175,7 @@ class InMemoryData(DataTerm):
         self.term = None
         if compiled is None or compiled:  # asked for: whatever the size of X
             self.term = _objective.compiled_data_term(X, xp, n_classes, 0 if compiled else None)
+        self.compiled = self.term is not None  # numba's loops (and column statistics)
         if compiled and self.term is None:
             raise ValueError(
                 "the compiled data term needs numba, two classes and C-ordered float NumPy X"

@@ -81,3 +81,76 @@ def data_term(X, y, sw, coef, fit_intercept):
     if fit_intercept:
         grad[0, n_features] = db
     return float(J), grad.astype(coef.dtype, copy=False)
+
+
+# Rows per block of the column statistics: a block of 100 float64 columns (128 KB)
+# stays in the CPU's cache for the block's three readings.
+STATS_BLOCK_BYTES = 2**17
+
+
+@njit(**_EXACT)
+def _column_stats(X, sw, rows):
+    """``_stats.weighted_mean_std``'s statistics in one read of X from memory.
+
+    Each block of ``rows`` rows is read three times while it is in the cache:
+    its largest |x| per column rounded up to a power of 2 (c_b), the weighted
+    mean of x / c_b, the weighted sum of squared deviations from it (the
+    two-pass formula, exact where the mean dwarfs the spread). The blocks are
+    merged as they come by Chan et al.'s formula, on the larger c of the two
+    (the ratios are at most 1: nothing overflows or underflows whatever X's
+    units). Returns (W, mean, M2, c) as ``_stats.Stats``.
+    """
+    m, p = X.shape
+    W = 0.0
+    mean, M2, c = np.zeros(p), np.zeros(p), np.zeros(p)
+    cb, inv, mb, m2b = np.empty(p), np.empty(p), np.empty(p), np.empty(p)
+    for start in range(0, m, rows):
+        stop = min(start + rows, m)
+        Wb = 0.0
+        for i in range(start, stop):
+            Wb += sw[i]
+        if not Wb > 0.0:
+            continue
+        cb[:] = 0.0
+        for i in range(start, stop):
+            for j in range(p):
+                a = abs(X[i, j])
+                cb[j] = a if a > cb[j] else cb[j]
+        for j in range(p):
+            # the power of 2 above max |x|: x / c = x * inv exactly, and at most 1
+            e = min(max(math.frexp(cb[j])[1], -1020), 1023) if cb[j] > 0.0 else 0
+            cb[j], inv[j] = math.ldexp(1.0, e), math.ldexp(1.0, -e)
+        mb[:] = 0.0
+        for i in range(start, stop):
+            wi = sw[i]
+            for j in range(p):
+                mb[j] += wi * (X[i, j] * inv[j])
+        for j in range(p):
+            mb[j] /= Wb
+        m2b[:] = 0.0
+        for i in range(start, stop):
+            wi = sw[i]
+            for j in range(p):
+                d = X[i, j] * inv[j] - mb[j]
+                m2b[j] += wi * d * d
+        total = W + Wb
+        for j in range(p):
+            cn = c[j] if c[j] > cb[j] else cb[j]
+            r_old, r_new = c[j] / cn, cb[j] / cn
+            delta = mb[j] * r_new - mean[j] * r_old
+            mean[j] = mean[j] * r_old + delta * (Wb / total)
+            M2[j] = (
+                M2[j] * (r_old * r_old)
+                + m2b[j] * (r_new * r_new)
+                + delta * delta * (W * Wb / total)
+            )
+            c[j] = cn
+        W = total
+    return W, mean, M2, c
+
+
+def column_stats(X, sw):
+    """``_stats.Stats`` of dense C-ordered NumPy X (float32 or float64) under weights sw."""
+    rows = max(16, STATS_BLOCK_BYTES // (max(X.shape[1], 1) * X.dtype.itemsize))
+    W, mean, M2, c = _column_stats(X, np.asarray(sw, dtype=np.float64), rows)
+    return W, mean, M2, np.where(c > 0, c, 1.0)

@@ -67,18 +67,27 @@ def mean_std(stats, xp=np):
     return stats.mean * stats.c, xp.sqrt(stats.M2 / stats.W) * stats.c
 
 
-def weighted_mean_std(X, sw, xp=np, block_rows=1024):
+def weighted_mean_std(X, sw, xp=np, block_rows=1024, compiled=False):
     """Column means and standard deviations under non-negative weights ``sw``.
 
     Dense X is read once, in blocks of rows, without the temporary copy that
-    ``X - mean`` would make. Sparse X (CSR or CSC) is read as it is by
-    scikit-learn's compiled ``mean_variance_axis`` where its values are
-    float64 in a range whose squares cannot overflow or underflow (the usual
-    case: 0.2 s for 25 million values); otherwise by its stored values, a
-    chunk at a time, on columns scaled by their size (``_sparse_mean_var``,
-    about 5 times slower): no copy of its values either way. NumPy computes
+    ``X - mean`` would make; ``compiled=True`` (dense C-ordered NumPy X, numba
+    installed: where the fit's compiled pass runs) by ``_kernel.column_stats``,
+    the same statistics in one read of X from memory (NumPy's blocks take
+    eight: 142 ms against 45 ms on 400,000 x 100, one thread).
+
+    Sparse X (CSR or CSC) is read as it is by scikit-learn's compiled
+    ``mean_variance_axis`` where its values are float64 in a range whose squares
+    cannot overflow or underflow (the usual case: 0.2 s for 25 million values);
+    otherwise by its stored values, a chunk at a time, on columns scaled by their
+    size (``_sparse_mean_var``, about 5 times slower): no copy of its values
+    either way. NumPy computes
     and returns float64; other namespaces X's dtype.
     """
+    if compiled:
+        from ._kernel import column_stats
+
+        return mean_std(Stats(*column_stats(X, sw)))
     if not sp.issparse(X):
         m = X.shape[0]
         starts = range(0, m, block_rows)  # the Array API leaves overlong slices undefined

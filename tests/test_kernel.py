@@ -1,6 +1,7 @@
 """The compiled data term of the binary model (numba, the ``fast`` extra) against the
 reference J and the NumPy pass."""
 
+import math
 import warnings
 
 import numpy as np
@@ -100,3 +101,38 @@ def test_compiled_term_applies_to_c_ordered_float_numpy_only():
     assert _objective.compiled_data_term(X, np, 3, min_values=0) is None  # softmax: NumPy
     with pytest.raises(ValueError, match="needs numba, two classes and C-ordered float NumPy X"):
         InMemoryData(np.asfortranarray(X), y, s, 2, True, compiled=True)
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e200, 1e-300])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_compiled_column_statistics_are_exact_sums(scale, dtype):
+    """One read of X (blocks of rows merged by Chan's formula) gives the statistics of
+    exactly rounded sums, whatever the units, with a mean that dwarfs the spread, a
+    constant and a zero column, and rows of zero weight; and NumPy's blocks agree."""
+    from sk_gdlogreg import _stats
+
+    if dtype == np.float32:
+        scale = min(max(scale, 1e-30), 1e30)
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((5000, 6)) * [1, 1e3, 1e-3, 1, 0, 0] + [0, 1, 1e6, 7, 3, 0]
+    X = (X * scale).astype(dtype)
+    s = rng.random(5000)
+    s[:700] = 0.0  # a whole block weighs nothing
+    mean, std = _stats.weighted_mean_std(X, s, compiled=True)
+    # the reference: exactly rounded sums (math.fsum) of the two-pass formula, in units of scale
+    xs = X.astype(np.float64) / scale
+    total = math.fsum(s)
+    ref_mean = np.array([math.fsum(s * col) / total for col in xs.T])
+    ref_var = [math.fsum(s * (col - mu) ** 2) / total for col, mu in zip(xs.T, ref_mean)]
+    ref_mean, ref_std = ref_mean * scale, np.sqrt(ref_var) * scale
+    np.testing.assert_allclose(mean, ref_mean, rtol=1e-12, atol=0)
+    spread = [0, 1, 3]
+    np.testing.assert_allclose(std[spread], ref_std[spread], rtol=1e-12, atol=0)
+    # a mean 1e9 times the spread (float32 rounds most of it away): merging blocks of
+    # rows loses up to 1e-8 of it
+    np.testing.assert_allclose(std[2], ref_std[2], rtol=1e-7, atol=1e-14 * abs(ref_mean[2]))
+    assert std[4] <= 1e-14 * abs(mean[4])  # constant: rounding of its mean only
+    assert mean[5] == std[5] == 0.0
+    numpy_mean, numpy_std = _stats.weighted_mean_std(X, s)
+    np.testing.assert_allclose(mean, numpy_mean, rtol=1e-13)
+    np.testing.assert_allclose(std[spread], numpy_std[spread], rtol=1e-12)
