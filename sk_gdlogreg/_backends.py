@@ -194,10 +194,10 @@ class InMemoryData(DataTerm):
             n_threads = _blocks.default_n_threads() if self.blocked else 1
         self.n_threads = n_threads
 
-    def curvature(self, coef, stride, floor, per_class=False):
+    def curvature(self, coef, stride, floor, blocks="shared"):
         X, sw = self.X[::stride, :], self.sw[::stride]
         return curvature_of_rows(
-            X, sw, coef, self.fit_intercept, floor, self.xp, self.device, per_class
+            X, sw, coef, self.fit_intercept, floor, self.xp, self.device, blocks
         )
 
     def loss_grad(self, coef):
@@ -222,11 +222,11 @@ class LoopData(DataTerm):
         self.X, self.y, self.sample_weight = X, y, sample_weight
         self.loops = lecture.LOOPS[loop_mode]
 
-    def curvature(self, coef, stride, floor, per_class=False):
+    def curvature(self, coef, stride, floor, blocks="shared"):
         """As the vectorized data term's: whitening is not part of the lecture."""
         sw = self.sample_weight / self.sample_weight.sum()
         X, sw = self.X[::stride], sw[::stride]
-        return curvature_of_rows(X, sw, coef, self.fit_intercept, floor, per_class=per_class)
+        return curvature_of_rows(X, sw, coef, self.fit_intercept, floor, blocks=blocks)
 
     def loss_grad(self, coef):
         n_features = self.n_features

@@ -6,10 +6,12 @@ data term for one row of coefficients::
 
     H = [X 1]^T diag(omega) [X 1],   omega_i = sw_i a_i (1 - a_i)
 
-For the softmax, either one matrix shared by every class, omega_i the mean over
-the classes of sw_i p_ik (1 - p_ik) (the diagonal blocks of the Hessian
-averaged), or one per class k, omega_ik = sw_i p_ik (1 - p_ik) (the diagonal
-blocks themselves, ``per_class``; see CLASS_FLOOR). Each omega is at least
+For the softmax (``blocks``), either one matrix shared by every class, omega_i
+the mean over the classes of sw_i p_ik (1 - p_ik) (the diagonal blocks of the
+Hessian averaged: "shared"), or one per class k, omega_ik = sw_i p_ik (1 - p_ik)
+(the diagonal blocks themselves: "class"; see CLASS_FLOOR), or the whole Hessian
+of the K (d + 1) coefficients, its blocks coupling the classes ("joint",
+``_joint_block``). Each omega is at least
 ``floor / 4`` times sw_i. It is estimated on a sample of
 rows, every ``stride``-th row from the first, reweighted to stand for all of
 them: the same rows whether X is a NumPy array, a sparse matrix, a Dask array
@@ -59,11 +61,12 @@ def accumulator(xp, device):
     return max_precision_float_dtype(xp, device)
 
 
-def curvature_block(Xb, swb, coef, fit_intercept, floor, xp=np, device="cpu", per_class=False):
+def curvature_block(Xb, swb, coef, fit_intercept, floor, xp=np, device="cpu", blocks="shared"):
     """``(Hn, c, weight)`` of one block of rows (NumPy, SciPy sparse or any namespace).
 
-    ``Hn`` is one matrix, or with ``per_class`` (softmax only) a stack of K, one
-    per class (see ``CLASS_FLOOR``).
+    ``Hn`` is one matrix; for the softmax with ``blocks="class"`` a stack of K,
+    one per class (see ``CLASS_FLOOR``), with ``blocks="joint"`` K x K blocks
+    (``_joint_block``).
     """
     acc = accumulator(xp, device)
     n_features = Xb.shape[1]
@@ -76,9 +79,11 @@ def curvature_block(Xb, swb, coef, fit_intercept, floor, xp=np, device="cpu", pe
             curvature = a * (1 - a)
         else:
             p = xp.exp(log_softmax(z, xp))
+            if blocks == "joint":
+                return _joint_block(Xb, swb, p, fit_intercept, floor, xp, device, acc)
             curvature = p * (1 - p)
             mean = xp.mean(curvature, axis=1)
-            if per_class:
+            if blocks == "class":
                 curvature = xp.maximum(curvature, CLASS_FLOOR * mean[:, None])
             else:
                 curvature = mean
@@ -97,10 +102,7 @@ def curvature_block(Xb, swb, coef, fit_intercept, floor, xp=np, device="cpu", pe
         c = np.where(c > 0, c, 1.0)
         Xn = Xb.astype(np.float64) @ sp.diags_array(1 / c)
     else:
-        Xa = xp.astype(Xb, acc, copy=False)  # float64 NumPy X: X itself, not a copy
-        c = xp.maximum(xp.max(Xa, axis=0), -xp.min(Xa, axis=0))  # max |x|, without |X|
-        c = xp.where(c > 0, c, xp.ones_like(c))
-        Xn = Xa / c  # a new array: X itself is never written
+        Xn, c = _scaled_columns(Xb, xp, acc)
     last = omegas.shape[1] - 1
     Hn = [_weighted_gram(Xn, omegas[:, k], fit_intercept, xp, k == last) for k in range(last + 1)]
     Hn = Hn[0] if curvature.ndim == 1 else xp.stack(Hn)
@@ -109,6 +111,48 @@ def curvature_block(Xb, swb, coef, fit_intercept, floor, xp=np, device="cpu", pe
             [xp.asarray(c, dtype=acc, device=device), xp.ones(1, dtype=acc, device=device)]
         )
     return Hn, xp.asarray(c, dtype=acc, device=device), float(xp.sum(sw))
+
+
+def curvature_shape(coef_shape, blocks):
+    """The shape of ``Hn`` for coefficients of ``coef_shape`` (K or 1, d + 1)."""
+    K, p = coef_shape
+    if K == 1 or blocks == "shared":
+        return (p, p)
+    return (K, p, p) if blocks == "class" else (K, K, p, p)
+
+
+def _scaled_columns(Xb, xp, acc):
+    """(Xn, c): dense Xb's columns divided by their largest |x| c (1 where 0), in
+    ``acc``; a new array: X itself is never written."""
+    Xa = xp.astype(Xb, acc, copy=False)  # float64 NumPy X: X itself, not a copy
+    c = xp.maximum(xp.max(Xa, axis=0), -xp.min(Xa, axis=0))  # max |x|, without |X|
+    c = xp.where(c > 0, c, xp.ones_like(c))
+    return Xa / c, c
+
+
+def _joint_block(Xb, swb, p, fit_intercept, floor, xp, device, acc):
+    """``(Hn, c, weight)`` of the whole softmax Hessian: Hn of shape (K, K, d+1, d+1),
+    block (k, j) ``[X 1]^T diag(sw (p_k delta_kj - p_k p_j)) [X 1]``, each example's
+    K x K matrix ``diag(p) - p p^T`` raised by ``floor / 4`` on the directions that
+    change the probabilities (``I - 1 1^T / K``: the shift of every class by the same
+    amount stays in its null space)."""
+    K = p.shape[1]
+    sw = xp.astype(swb, acc)
+    p = xp.astype(xp.where(xp.isnan(p), xp.zeros_like(p), p), acc)
+    Xn, c = _scaled_columns(Xb.toarray() if sp.issparse(Xb) else Xb, xp, acc)
+    c = xp.asarray(c, dtype=acc, device=device)
+    if fit_intercept:
+        ones = xp.ones((Xn.shape[0], 1), dtype=acc, device=device)
+        Xn = xp.concat([Xn, ones], axis=1)
+        c = xp.concat([c, xp.ones(1, dtype=acc, device=device)])
+    f = floor * 0.25
+    blocks = [[None] * K for _ in range(K)]
+    for k in range(K):
+        for j in range(k, K):  # the blocks (k, j) and (j, k): one product
+            a = p[:, k] * (float(k == j) - p[:, j]) + f * (float(k == j) - 1 / K)
+            blocks[k][j] = blocks[j][k] = (Xn * (sw * a)[:, None]).T @ Xn
+    Hn = xp.stack([xp.stack(row) for row in blocks])
+    return Hn, c, float(xp.sum(sw))
 
 
 def _weighted_gram(Xn, omega, fit_intercept, xp, overwrite):
@@ -157,14 +201,14 @@ def merge_curvatures(parts, xp=np):
     return Hn, c, math.fsum(w for _, _, w in parts)
 
 
-def curvature_of_rows(Xs, sws, coef, fit_intercept, floor, xp=np, device="cpu", per_class=False):
+def curvature_of_rows(Xs, sws, coef, fit_intercept, floor, xp=np, device="cpu", blocks="shared"):
     """``(Hn, c, weight)`` of the rows Xs (the sample), in blocks of GRAM_ROWS rows."""
     m = Xs.shape[0]
     rows = max(64, min(GRAM_ROWS, GRAM_BYTES // (8 * (Xs.shape[1] + 1))))
     return merge_curvatures(
         [
             curvature_block(Xs[i : min(i + rows, m), :], sws[i : min(i + rows, m)], coef,
-                  fit_intercept, floor, xp, device, per_class)
+                  fit_intercept, floor, xp, device, blocks)
             for i in range(0, m, rows)
         ],
         xp,

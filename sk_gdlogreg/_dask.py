@@ -211,16 +211,14 @@ def _packed(Xb, yb, swb, coef=None, *, fit_intercept, n_classes):
     return out
 
 
-def _curvature_row(Xb, swb, coef=None, *, fit_intercept, floor, per_class):
+def _curvature_row(Xb, swb, coef=None, *, fit_intercept, floor, blocks):
     """One chunk's ``(Hn, c, weight)`` packed into one float64 row; weight -1: no rows."""
-    p, n_matrices = coef.shape[1], coef.shape[0] if per_class else 1
-    out = np.zeros((1, 1 + p + n_matrices * p * p))
+    p = coef.shape[1]
+    out = np.zeros((1, 1 + p + math.prod(_curvature.curvature_shape(coef.shape, blocks))))
     if Xb.shape[0] == 0:
         out[0, 0] = -1
         return out
-    Hn, c, weight = _curvature.curvature_block(
-        Xb, swb, coef, fit_intercept, floor, per_class=per_class
-    )
+    Hn, c, weight = _curvature.curvature_block(Xb, swb, coef, fit_intercept, floor, blocks=blocks)
     out[0, 0], out[0, 1 : 1 + p], out[0, 1 + p :] = weight, c, Hn.ravel()
     return out
 
@@ -283,11 +281,10 @@ class DaskData(_objective.DataTerm):
         )
         return parts.sum(axis=0, split_every=self.split_every)
 
-    def curvature(self, coef, stride, floor, per_class=False):
+    def curvature(self, coef, stride, floor, blocks="shared"):
         """The sampled rows' ``(Hn, c, weight)``: one task per chunk, added on the client."""
-        per_class = per_class and coef.shape[0] > 1
         p = coef.shape[1]
-        shape = (coef.shape[0], p, p) if per_class else (p, p)
+        shape = _curvature.curvature_shape(coef.shape, blocks)
         rows = da.blockwise(
             _curvature_row,
             "ij",
@@ -298,7 +295,7 @@ class DaskData(_objective.DataTerm):
             coef=np.ascontiguousarray(coef),
             fit_intercept=self.fit_intercept,
             floor=floor,
-            per_class=per_class,
+            blocks=blocks,
             dtype=np.float64,
             adjust_chunks={"i": 1, "j": 1 + p + math.prod(shape)},
             concatenate=True,

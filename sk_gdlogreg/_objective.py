@@ -169,17 +169,18 @@ class Objective:
             grad[:, : self.n_features] += self.l2 * W
         return J, grad
 
-    def curvature(self, coef, max_rows, floor=0.0, per_class=False):
+    def curvature(self, coef, max_rows, floor=0.0, blocks="shared"):
         """The Hessian (estimate) of J for one row of coefficients, as (Hn, c), or None.
 
         ``H = diag(c) Hn diag(c)``: the data term's on a sample of at most
         ``max_rows`` evenly spaced rows (``curvature_of_rows``), plus ``l2`` on the
-        feature diagonal; with ``per_class``, a stack of one such matrix per class
-        (the diagonal blocks of the softmax's Hessian). None when the sampled rows
-        all weigh 0.
+        feature diagonal; for the softmax with ``blocks="class"``, a stack of one
+        such matrix per class (the diagonal blocks of its Hessian), with
+        ``blocks="joint"`` all its K x K blocks (the L2 term on the diagonal ones).
+        None when the sampled rows all weigh 0.
         """
         stride = sample_stride(self.data.n_samples, max_rows)
-        Hn, c, weight = self.data.curvature(coef, stride, floor, per_class)
+        Hn, c, weight = self.data.curvature(coef, stride, floor, blocks)
         if not weight > 0:
             return None
         xp = self.xp
@@ -189,6 +190,9 @@ class Objective:
             ridge[: self.n_features] = (self.l2**0.5 / c[: self.n_features]) ** 2
         ridge = xp.clip(ridge, max=float(xp.finfo(c.dtype).max))
         eye = xp.eye(c.shape[0], dtype=c.dtype, device=self.device)
+        if Hn.ndim == 4:  # the whole softmax Hessian: the L2 term on its diagonal blocks
+            classes = xp.eye(Hn.shape[0], dtype=c.dtype, device=self.device)
+            return Hn + classes[:, :, None, None] * (eye * ridge[None, :]), c
         return Hn + eye * ridge[None, :], c
 
 
@@ -219,7 +223,7 @@ class DataTerm(abc.ABC):
         """``(J, grad)``: J (a Python float, no penalty) and its gradient, shaped like coef."""
 
     @abc.abstractmethod
-    def curvature(self, coef, stride, floor, per_class=False):
+    def curvature(self, coef, stride, floor, blocks="shared"):
         """``(Hn, c, weight)`` of the rows 0, stride, 2 stride, ... (see ``curvature_block``)."""
 
 

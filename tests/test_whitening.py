@@ -63,7 +63,7 @@ def test_per_class_curvature_is_the_softmax_hessians_diagonal_blocks(monkeypatch
     obj = Objective(InMemoryData(X, y, np.ones(200), 3, True), 0.1)
     theta = 0.5 * rng.standard_normal((3, 4))
     monkeypatch.setattr(_curvature, "CLASS_FLOOR", 0.0)
-    Hn, c = obj.curvature(theta, 1000, per_class=True)
+    Hn, c = obj.curvature(theta, 1000, blocks="class")
     shared, c_shared = obj.curvature(theta, 1000)
     assert Hn.shape == (3, 4, 4)
     np.testing.assert_array_equal(c, c_shared)
@@ -79,6 +79,46 @@ def test_per_class_curvature_is_the_softmax_hessians_diagonal_blocks(monkeypatch
         )
         np.testing.assert_allclose(H[k], fd, rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(Hn.mean(axis=0), shared, rtol=1e-12)
+
+
+def test_joint_curvature_is_the_whole_softmax_hessian():
+    """Three classes, no floor: block (k, j) of the joint curvature is the Hessian of J
+    with respect to rows k and j of the coefficients (finite differences of the
+    gradient), its diagonal blocks are the per-class matrices, and whitening by it
+    is a change of coordinates whose curvature is about the identity."""
+    rng = np.random.default_rng(5)
+    X, _ = correlated(300, 3)
+    y = rng.integers(0, 3, 300)
+    obj = Objective(InMemoryData(X, y, np.ones(300), 3, True), 0.1)
+    theta = 0.5 * rng.standard_normal((3, 4))
+    Hn, c = obj.curvature(theta, 1000, blocks="joint")
+    assert Hn.shape == (3, 3, 4, 4)
+    H = c[None, None, :, None] * Hn * c[None, None, None, :]
+    eps = 1e-6
+    columns = []
+    for j in range(12):
+        E = np.eye(12)[j].reshape(3, 4)
+        columns.append(
+            (obj.loss_grad(theta + eps * E)[1] - obj.loss_grad(theta - eps * E)[1]).ravel()
+            / (2 * eps)
+        )
+    fd = np.column_stack(columns)  # rows and columns ordered (class, coefficient)
+    np.testing.assert_allclose(
+        np.transpose(H, (0, 2, 1, 3)).reshape(12, 12), fd, rtol=1e-6, atol=1e-9
+    )
+    per_class, _ = obj.curvature(theta, 1000, blocks="class")
+    np.testing.assert_allclose(
+        np.stack([Hn[k, k] for k in range(3)]), per_class, atol=0.1 * np.abs(per_class).max()
+    )
+    coords = _coordinates.Whitening((Hn, c), True)
+    assert coords.joint and coords.L.shape == (12, 12)
+    reference.check_change_of_coordinates(obj, coords, rng.normal(size=obj.coef_shape), rng, 1e-10)
+    # in v the Hessian is the identity but along the shift of all the classes (4
+    # directions, one per coefficient), where J hardly changes: 8 eigenvalues of 1
+    A = np.column_stack([coords.to_raw(np.eye(12)[j].reshape(3, 4)).ravel() for j in range(12)])
+    eigenvalues = np.linalg.eigvalsh(A.T @ fd @ A)
+    np.testing.assert_allclose(eigenvalues[4:], 1.0, rtol=1e-5)
+    assert np.all(eigenvalues[:4] < 0.99)
 
 
 def test_multinomial_whitening_is_per_class_within_its_memory_cap(monkeypatch):
