@@ -146,12 +146,12 @@ def _joint_block(Xb, swb, p, fit_intercept, floor, xp, device, acc):
         Xn = xp.concat([Xn, ones], axis=1)
         c = xp.concat([c, xp.ones(1, dtype=acc, device=device)])
     f = floor * 0.25
-    blocks = [[None] * K for _ in range(K)]
+    grid = [[None] * K for _ in range(K)]
     for k in range(K):
         for j in range(k, K):  # the blocks (k, j) and (j, k): one product
             a = p[:, k] * (float(k == j) - p[:, j]) + f * (float(k == j) - 1 / K)
-            blocks[k][j] = blocks[j][k] = (Xn * (sw * a)[:, None]).T @ Xn
-    Hn = xp.stack([xp.stack(row) for row in blocks])
+            grid[k][j] = grid[j][k] = (Xn * (sw * a)[:, None]).T @ Xn
+    Hn = xp.stack([xp.stack(row) for row in grid])
     return Hn, c, float(xp.sum(sw))
 
 
