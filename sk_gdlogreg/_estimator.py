@@ -96,7 +96,8 @@ class GDLogisticRegression(CallbackSupportMixin, LinearClassifierMixin, BaseEsti
         multinomial L1 fit), on any container. ``"auto"``: whitening where the
         curvature matrix is cheap next to a pass over X, from the start for two
         classes and after 5 diagonal iterations that did not converge for more
-        (each class then by its own matrix), diagonal elsewhere.
+        (each class then by its own matrix, or on small problems, at most 256
+        coefficients, all the classes by the whole Hessian), diagonal elsewhere.
     warm_start : bool, default=False
         Start from the previous solution instead of zeros.
     verbose : int, default=0
