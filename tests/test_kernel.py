@@ -61,6 +61,42 @@ def test_huge_logits_give_what_the_numpy_pass_gives():
     np.testing.assert_allclose(grad, grad_np, rtol=1e-12, atol=1e-12 * np.abs(grad_np).max())
 
 
+def test_vectorized_softplus_and_sigmoid_are_the_numpy_formulas():
+    """The polynomial exp and log1p of the compiled pass, against the NumPy pass's
+    softplus and sigmoid (libm's exp and log1p): a few units in the last place over
+    every logit from 1e-320 to 1e300, the underflow of exp included; +inf and NaN as
+    NumPy gives them, and at -inf the limits 0 and 0 (where NumPy's max(z, 0) as
+    (z + |z|) / 2 gives NaN)."""
+    from sk_gdlogreg import _kernel
+
+    rng = np.random.default_rng(5)
+    magnitudes = np.concatenate(
+        [
+            np.logspace(-320, 300, 20_000),
+            rng.uniform(0, 800, 20_000),  # exp's whole range, its underflow near 708-745
+            rng.standard_normal(20_000) * 5,
+            [0.0, np.log(2) / 2, 708.0, 709.8, 744.4, 745.2, 1080.0, np.inf],
+        ]
+    )
+    t = np.concatenate([magnitudes, -magnitudes, [np.nan]])
+    finite = np.isfinite(t) | (t == np.inf)
+    with np.errstate(invalid="ignore"):  # NaN in, NaN out
+        softplus, sigmoid = _objective.softplus(t), _objective.sigmoid(t)
+    out, a = t.copy(), np.empty_like(t)
+    _kernel._softplus_sigmoid(out, a, np.empty(2 * t.size, dtype=np.int64))
+    eps = np.finfo(np.float64).eps
+    normal = np.abs(softplus) >= np.finfo(np.float64).tiny
+    np.testing.assert_allclose(out[normal], softplus[normal], rtol=4 * eps, atol=0)
+    normal = sigmoid >= np.finfo(np.float64).tiny
+    np.testing.assert_allclose(a[normal], sigmoid[normal], rtol=3 * eps, atol=0)
+    # below the normal floats: off by a few subnormal steps at most
+    np.testing.assert_allclose(out[finite], softplus[finite], rtol=4 * eps, atol=1e-320)
+    np.testing.assert_allclose(a[finite], sigmoid[finite], rtol=3 * eps, atol=1e-320)
+    assert out[-1] != out[-1] and a[-1] != a[-1]  # NaN
+    assert out[t == np.inf] == [np.inf] and a[t == np.inf] == [1.0]
+    assert out[t == -np.inf] == [0.0] and a[t == -np.inf] == [0.0]
+
+
 def test_threads_over_blocks_add_up_to_one_call():
     """Blocks of rows in two threads (the GIL released): the same J and gradient as one
     call, summed in block order whatever thread ran which block."""
