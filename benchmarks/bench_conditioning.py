@@ -24,7 +24,10 @@ problem runs under threadpool_limits(1) (BLAS, OpenMP and the package's row
 blocks, all solvers) and with the default threads, both counts printed; and one
 GDLogisticRegression() fit at its defaults (tol=1e-4, max_iter=1000) tells
 whether it warns. On a shared machine the default-threads timings suffer when
-other work holds the cores: the load average is printed with the tables.
+other work holds the cores: the load average is printed with the tables. The
+package's compiled pass (numba, on X of 20 million values or more: the wide
+problem) is loaded before any timing: a process's first such fit pays about
+0.5 s for it once, which would fall on whichever GD run came first.
 
     python benchmarks/bench_conditioning.py --quick   # 5-7 min on 2 busy cores
     python benchmarks/bench_conditioning.py           # full: about 1-1.5 h (estimated)
@@ -482,6 +485,16 @@ def figure(results, path, setting):
     fig.savefig(path, dpi=100)
 
 
+def load_compiled_pass():
+    """Load numba and the package's cached compiled pass, if numba is installed."""
+    try:
+        from sk_gdlogreg import _kernel
+    except ImportError:
+        return
+    X = np.ones((32, 2))
+    _kernel.data_term(X, np.zeros(32, dtype=np.intp), np.ones(32) / 32, np.zeros((1, 3)), True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller problems, a 5 s cap")
@@ -501,6 +514,7 @@ def main():
             parser.error(f"unknown problems {sorted(unknown)}; choose from {list(todo)}")
         todo = {n: todo[n] for n in names}
     settings = thread_settings(args.threads)
+    load_compiled_pass()
     start, load_start = time.perf_counter(), os.getloadavg()
     results = [
         run_problem(name, build, C, l1, settings, cap) for name, (build, C, l1) in todo.items()
