@@ -397,6 +397,18 @@ def nesterov(problem, coef, *, learning_rate, max_iter, tol, step0=1.0, callback
 SOLVERS = {"gd": gradient_descent, "nesterov": nesterov}
 
 
+# A run that ends with the optimality residual within this factor of ``tol`` is a
+# few iterations from stopping: ``solve`` goes on in its coordinates instead of
+# renewing them, since a renewal (the curvature matrix and its factorization) costs
+# about as much as one or two passes and could save at most those few iterations;
+# never twice in a row, so a fit that lingers there still renews every other run.
+# Measured (default fits, one thread): easy 50,000 x 100 107 -> 83 ms, the same 7
+# iterations; cross_val_score on standardized wine, iris and digits 0.93-0.96x the
+# time; 240 fits of small problems (2-4 classes, C 1e-2 to 1e3, tol 1e-4 and
+# 1e-8) 4,549 iterations against 4,561, 28 fits up to 16 more and 3 up to 55 fewer.
+RENEW_ABOVE = 10.0
+
+
 class _Shifted:
     """The callback of a later run of ``solve``: iteration numbers run on."""
 
@@ -428,7 +440,9 @@ def solve(
     Without ``recondition``, one run. With it, the solver runs ``every``
     iterations at a time; after each run that has not finished,
     ``recondition(theta)`` gives new coordinates (from the curvature at the
-    current point) or None to go on as before, and the solver
+    current point) or None to go on as before (it is not asked after a run
+    that ended within ``RENEW_ABOVE * tol``, unless the run before was not
+    renewed either), and the solver
     starts again from where it was: at step 1 in new coordinates, at the last
     step if shorter in renewed ones of the same kind. The loss curve, the
     iteration count and the callback's iteration numbers run on across the
@@ -438,6 +452,7 @@ def solve(
     """
     total = Result(coef=theta)
     stalled = 0
+    skipped = False
     while True:
         done = total.n_iter
         budget = max_iter - done if recondition is None else min(every, max_iter - done)
@@ -466,6 +481,10 @@ def solve(
             total.stopped = "no progress"
         if total.stopped or res.converged or total.n_iter >= max_iter or recondition is None:
             break
+        if res.residual <= RENEW_ABOVE * tol and not skipped:
+            skipped = True
+            continue
+        skipped = False
         coords = recondition(theta)
         if coords is not None:
             # Whitened, the natural step is 1 (curvature ~ identity). A renewal keeps a

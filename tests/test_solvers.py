@@ -168,3 +168,31 @@ def test_solve_carries_a_short_step_across_renewed_coordinates():
     )
     assert res.n_iter == 8
     assert steps_in == [0.5, 1.0, 0.25, 1.0]
+
+
+def test_solve_skips_a_renewal_a_few_iterations_from_the_stop_but_never_two():
+    """A run ending within RENEW_ABOVE * tol goes on in its coordinates (a renewal costs
+    more than the iterations it could save there), but the next run renews again."""
+    from sk_gdlogreg._solvers import RENEW_ABOVE
+
+    tol = 1e-4
+    residuals = iter(np.array([50.0, 5.0, 5.0, 5.0, 50.0, 5.0]) * RENEW_ABOVE * tol / 10)
+    renewals = []
+    F = iter(np.linspace(2.0, 1.0, 12))  # going down: no stop for lack of progress
+
+    def fake_solver(problem, coef, *, learning_rate, max_iter, tol, step0, callback):
+        curve = [next(F) for _ in range(max_iter)]
+        return Result(coef=coef, n_iter=max_iter, loss_curve=curve, step=1.0,
+                      residual=next(residuals))  # fmt: skip
+
+    def recondition(theta):
+        renewals.append(len(renewals))
+        return Standardization(np.zeros(3), np.ones(3), False)
+
+    problem = identity_problem(Quadratic(A, C))
+    res = solve(fake_solver, problem, np.zeros((1, 3)), learning_rate=None, max_iter=12,
+                tol=tol, recondition=recondition, every=2)  # fmt: skip
+    assert res.n_iter == 12
+    # after each run but the last: renew (50), skip (5), renew (5, skipped before),
+    # skip (5), renew (50)
+    assert len(renewals) == 3
