@@ -23,7 +23,8 @@ import numpy as np
 from . import _blocks, _penalty
 from ._coordinates import WHITEN_EVERY, solver_coordinates, whitening
 from ._objective import Objective
-from ._solvers import SOLVERS, Problem, solve
+from ._problem import Problem
+from ._solvers import SOLVERS, solve
 
 
 @dataclass

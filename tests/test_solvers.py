@@ -9,7 +9,8 @@ from sk_gdlogreg._backends import InMemoryData
 from sk_gdlogreg._coordinates import Standardization
 from sk_gdlogreg._objective import DataTerm, Objective
 from sk_gdlogreg._penalty import L1Penalty
-from sk_gdlogreg._solvers import SOLVERS, Problem, Result, solve
+from sk_gdlogreg._problem import Problem
+from sk_gdlogreg._solvers import SOLVERS, Result, solve
 
 
 class Quadratic:
