@@ -317,8 +317,9 @@ SOLVERS = {"gd": gradient_descent, "nesterov": nesterov}
 # never twice in a row, so a fit that lingers there still renews every other run.
 # Measured (default fits, one thread): easy 50,000 x 100 107 -> 83 ms, the same 7
 # iterations; cross_val_score on standardized wine, iris and digits 0.93-0.96x the
-# time; 240 fits of small problems (2-4 classes, C 1e-2 to 1e3, tol 1e-4 and
-# 1e-8) 4,549 iterations against 4,561, 28 fits up to 16 more and 3 up to 55 fewer.
+# time; 240 fits of small and mid-sized problems (2 to 10 classes, C 1e-2 to 1e3,
+# tol 1e-4 and 1e-8) 4,549 iterations against 4,561: 28 fits took up to 16 more
+# (most of them one more, to save a renewal), 3 up to 55 fewer.
 RENEW_ABOVE = 10.0
 
 
