@@ -185,6 +185,9 @@ class InMemoryData(DataTerm):
         elif _objective.softmax_applies(X, xp, n_classes):  # class indices in X's dtype
             self.term, self.Y = _objective.softmax_data_term, np.asarray(y, dtype=X.dtype)
             self.sw = np.asarray(self.sw, dtype=X.dtype)
+        elif _objective.binary_applies(X, xp, n_classes):  # q = 1 - 2y, once
+            self.term = _objective.binary_data_term
+            self.Y = 1 - 2 * _objective.targets(y, n_classes, X.dtype, xp)
         else:  # the labels as data_term takes them
             self.term = _objective.data_term
             self.Y = _objective.targets(y, n_classes, X.dtype, xp)

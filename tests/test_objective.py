@@ -1,8 +1,9 @@
 """J and its gradient against the reference J, finite differences and closed forms.
 
 The data term is computed by one function (``_objective.data_term``); on dense
-NumPy X it runs over cache-sized blocks of rows, in threads (``_blocks``). Both
-paths, every layout and dtype are held against ``reference.data_term``.
+NumPy X it runs over cache-sized blocks of rows, in threads (``_blocks``), and
+the NumPy passes for two and for more classes compute its numbers with fewer
+NumPy calls. Every path, layout and dtype is held against ``reference.data_term``.
 """
 
 import warnings
@@ -183,6 +184,27 @@ def test_both_multinomial_passes_agree_and_numpy_is_the_fallback(monkeypatch, dt
     assert g.dtype == g1.dtype == dtype
     assert abs(J - J1) <= (1e-6 if dtype == np.float32 else 1e-14) * abs(J1)
     assert relerr(g, g1) <= (1e-5 if dtype == np.float32 else 1e-13)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("scale", [1.0, 1e3])
+def test_binary_numpy_pass_is_data_term_to_the_last_bit(fit_intercept, dtype, scale):
+    """Two classes on dense NumPy X: ``binary_data_term`` (q = 1 - 2y once per fit,
+    fewer arrays) computes data_term's numbers exactly, huge logits included."""
+    X, y, s, coef = make_problem(3000, 7, 1, dtype=dtype, scale=scale)
+    s[::5] = 0.0
+    coef = coef[:, : 7 + fit_intercept]
+    data = objective(X, y, s, 1, fit_intercept).data
+    assert data.term is _objective.binary_data_term
+    sw = s / s.sum()
+    with np.errstate(over="ignore"):
+        J, g = data.loss_grad(coef)
+        J0, g0 = data_term(X, targets(y, 2, dtype), sw, coef, fit_intercept)
+    assert J == J0 and g.dtype == g0.dtype == dtype
+    np.testing.assert_array_equal(g, g0)
+    J_ref, g_ref = reference.data_term(X, y, sw, coef, fit_intercept)
+    assert J == pytest.approx(J_ref, rel=1e-5 if dtype == np.float32 else 1e-12)
 
 
 def test_thread_count_follows_the_environment():

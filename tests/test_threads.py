@@ -53,17 +53,17 @@ def test_two_fits_in_two_threads_overlap(monkeypatch):
     """
     barrier = threading.Barrier(2, timeout=60)
     waited = set()
-    original = _objective.data_term
+    original = _objective.binary_data_term  # the NumPy pass of two classes
     before = _blocks._blas_threads()
 
-    def data_term(*args, **kwargs):
+    def binary_data_term(*args, **kwargs):
         fit = threading.current_thread().name
         if fit.startswith("fit-") and fit not in waited:
             waited.add(fit)
             barrier.wait()
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(_objective, "data_term", data_term)
+    monkeypatch.setattr(_objective, "binary_data_term", binary_data_term)
     monkeypatch.setattr(_objective, "compiled_data_term", lambda *args: None)  # the NumPy pass
     X, y = big_problem()
     results, errors = {}, []
@@ -94,13 +94,13 @@ def test_blas_runs_on_one_thread_during_a_fit_and_is_restored_after(monkeypatch)
     """The passes thread themselves; BLAS inside them, on more threads, would compete."""
     from threadpoolctl import threadpool_limits
 
-    seen, original = [], _objective.data_term
+    seen, original = [], _objective.binary_data_term  # the NumPy pass of two classes
 
-    def data_term(*args, **kwargs):
+    def binary_data_term(*args, **kwargs):
         seen.append((_blocks._blas_threads(), _blocks.default_n_threads()))
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(_objective, "data_term", data_term)
+    monkeypatch.setattr(_objective, "binary_data_term", binary_data_term)
     monkeypatch.setattr(_objective, "compiled_data_term", lambda *args: None)  # the NumPy pass
     X, y = big_problem()
     with threadpool_limits(2, user_api="blas"):
