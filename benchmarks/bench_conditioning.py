@@ -486,13 +486,19 @@ def figure(results, path, setting):
 
 
 def load_compiled_pass():
-    """Load numba and the package's cached compiled pass, if numba is installed."""
-    try:
-        from sk_gdlogreg import _kernel
-    except ImportError:
-        return
-    X = np.ones((32, 2))
-    _kernel.data_term(X, np.zeros(32, dtype=np.intp), np.ones(32) / 32, np.zeros((1, 3)), True)
+    """Load numba and the package's cached compiled pass (float64 and float32) on a tiny
+    problem; False where numba is not installed (the fits then take the NumPy pass)."""
+    import importlib.util
+
+    from sk_gdlogreg._backends import InMemoryData
+
+    if importlib.util.find_spec("numba") is None:
+        return False
+    for dtype in (np.float64, np.float32):
+        X = np.ones((64, 3), dtype=dtype)
+        data = InMemoryData(X, np.arange(64) % 2, np.ones(64), 2, True, compiled=True)
+        data.loss_grad(np.zeros((1, 4), dtype=dtype))
+    return True
 
 
 def main():

@@ -28,10 +28,10 @@ Writes benchmarks/results/bench_memory.{txt,json}.
 """
 
 import argparse
-import importlib.util
 import json
 import os
 import platform
+import sys
 import time
 import tracemalloc
 import warnings
@@ -46,7 +46,10 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
-from sk_gdlogreg import GDLogisticRegression, _backends, _coordinates
+from sk_gdlogreg import GDLogisticRegression, _coordinates
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_conditioning import load_compiled_pass  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 LINES, DATA = [], {"cases": []}
@@ -167,16 +170,13 @@ def warm_up_compiled_pass():
     compiles (or loads from cache) its loops, Python objects that tracemalloc counts
     once per process, whatever the size of X. Logged on its own line.
     """
-    if importlib.util.find_spec("numba") is None:
-        log("numba is not installed: the dense fits take the NumPy pass")
-        return
     tracemalloc.start()
-    for dtype in (np.float64, np.float32):
-        X = np.ones((64, 3), dtype=dtype)
-        data = _backends.InMemoryData(X, np.arange(64) % 2, np.ones(64), 2, True, compiled=True)
-        data.loss_grad(np.zeros((1, 4), dtype=dtype))
+    loaded = load_compiled_pass()
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
+    if not loaded:
+        log("numba is not installed: the dense fits take the NumPy pass")
+        return
     log(
         f"loading numba and the compiled pass, once per process: {peak / 1e6:.1f} MB "
         "(not counted below)"
