@@ -70,8 +70,11 @@ def mean_std(stats, xp=np):
 def weighted_mean_std(X, sw, xp=np, block_rows=1024, compiled=False):
     """Column means and standard deviations under non-negative weights ``sw``.
 
-    Dense X is read once, in blocks of rows, without the temporary copy that
-    ``X - mean`` would make; ``compiled=True`` (dense C-ordered NumPy X, numba
+    Dense NumPy X is read once, in blocks of rows, by ``_shifted_mean_std``
+    where float64 holds its squares (the usual case); other dense X (and
+    columns that leave that range) in blocks scaled by their largest |x|
+    (``block_stats``), without the temporary copy that ``X - mean`` would
+    make; ``compiled=True`` (dense C-ordered NumPy X, numba
     installed: where the fit's compiled pass runs) by ``_kernel.column_stats``,
     the same statistics in one read of X from memory (NumPy's blocks take
     eight: 142 ms against 45 ms on 400,000 x 100, one thread).
@@ -88,12 +91,12 @@ def weighted_mean_std(X, sw, xp=np, block_rows=1024, compiled=False):
         from ._kernel import column_stats
 
         return mean_std(Stats(*column_stats(X, sw)))
+    if xp is np and not sp.issparse(X):
+        shifted = _shifted_mean_std(X, sw, block_rows)
+        if shifted is not None:
+            return shifted
     if not sp.issparse(X):
-        m = X.shape[0]
-        starts = range(0, m, block_rows)  # the Array API leaves overlong slices undefined
-        parts = [block_stats(X[i : min(i + block_rows, m), :], sw[i : min(i + block_rows, m)], xp)
-                 for i in starts]  # fmt: skip
-        return mean_std(merge_stats(parts, xp), xp)
+        return _scaled_mean_std(X, sw, xp, block_rows)
     if X.format not in ("csr", "csc") or not X.has_canonical_format:
         # each stored value must be a whole entry: duplicates summed (a copy, for
         # such matrices only; X @ w, the fit's product, sums them too)
@@ -111,6 +114,68 @@ def weighted_mean_std(X, sw, xp=np, block_rows=1024, compiled=False):
     c = np.where(c > 0, c, 1.0)
     mean, var = _sparse_mean_var(X, sw, c)
     return mean * c, np.sqrt(np.maximum(var, 0)) * c  # var may round below 0
+
+
+def _scaled_mean_std(X, sw, xp, block_rows):
+    """Dense X's statistics from blocks of rows scaled by their largest |x| (``block_stats``)."""
+    m = X.shape[0]
+    starts = range(0, m, block_rows)  # the Array API leaves overlong slices undefined
+    parts = [block_stats(X[i : min(i + block_rows, m), :], sw[i : min(i + block_rows, m)], xp)
+             for i in starts]  # fmt: skip
+    return mean_std(merge_stats(parts, xp), xp)
+
+
+# A column whose spread is below this (float64's squares of it would lose digits to
+# underflow) takes the scaled blocks; so does one whose squares overflowed.
+TINY_SPREAD = 1e-140
+
+
+def _shifted_mean_std(X, sw, block_rows):
+    """Column means and standard deviations of dense NumPy X, in float64, in one read.
+
+    Each block of rows is shifted by s, the weighted mean of the first block (or
+    the first row of positive weight if that block weighs nothing), and
+    gives the weighted sums of x - s and of (x - s)^2 while it is in the cache;
+    then mean = s + S1 / W and var = (S2 - S1^2 / W) / W. s lies within the
+    column's values, so |mean - s| is at most the spread times sqrt(W / w_min)
+    and the subtraction cancels no digit that matters (the shifted, corrected
+    formula). Measured, one thread: 50,000 x 100 in 6 ms against 18 ms for the
+    scaled blocks (two reads of X's memory against nine). Columns whose sums left
+    float64's range, or whose spread is below TINY_SPREAD (constant columns
+    aside), are recomputed by the scaled blocks; None if the rows weigh nothing.
+    """
+    m, n = X.shape
+    w = np.asarray(sw, dtype=np.float64)
+    W = float(np.sum(w))
+    if not W > 0:
+        return None
+    rows = max(1, min(block_rows, m))
+    buf = np.empty((rows, n))
+    first, w0 = X[:rows], w[:rows]
+    W0 = float(np.sum(w0))
+    if W0 > 0:
+        shift = w0 @ first / W0
+    else:  # the first block weighs nothing: the first row that weighs something
+        shift = np.asarray(X[int(np.argmax(w > 0))], dtype=np.float64)
+    S1, S2 = np.zeros(n), np.zeros(n)
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        for i in range(0, m, rows):
+            b, wb = buf[: min(rows, m - i)], w[i : i + rows]
+            np.subtract(X[i : i + rows], shift, out=b)
+            S1 += wb @ b
+            np.multiply(b, b, out=b)
+            S2 += wb @ b
+        mean = shift + S1 / W
+        var = np.maximum((S2 - S1 * S1 / W) / W, 0.0)  # var may round below 0
+        std = np.sqrt(var)
+    # a spread of exactly 0 about a shift of normal size is a constant column (x - s
+    # would be at least float64's spacing there, and its square no underflow)
+    constant = (S2 == 0) & (np.abs(shift) >= 1e-130)
+    redo = ~(np.isfinite(mean) & np.isfinite(std) & ((std >= TINY_SPREAD) | constant))
+    if redo.any():
+        cols = np.flatnonzero(redo)
+        mean[cols], std[cols] = _scaled_mean_std(X[:, cols], sw, np, block_rows)
+    return mean, std
 
 
 # Stored values in [1e-100, 1e100] square and add up in float64 without leaving

@@ -6,6 +6,7 @@ the NumPy passes for two and for more classes compute its numbers with fewer
 NumPy calls. Every path, layout and dtype is held against ``reference.data_term``.
 """
 
+import math
 import warnings
 
 import numpy as np
@@ -245,6 +246,52 @@ def test_weighted_mean_std_against_numpy():
     md, sd = weighted_mean_std(X[:100], w[:100] / w[:100].sum())
     np.testing.assert_allclose(ms, md, rtol=1e-12)
     np.testing.assert_allclose(ss, sd, rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_dense_statistics_in_one_shifted_read_are_exact_sums(dtype, monkeypatch):
+    """Dense NumPy X: the shifted one-read statistics equal those of exactly rounded sums
+    (math.fsum of the two-pass formula), with a mean that dwarfs the spread, rows of
+    zero weight holding huge values, and a first block that weighs nothing; only the
+    columns float64's squares cannot hold (1e200, 1e-300, all zeros) go to the scaled
+    blocks, and those too are exact."""
+    rng = np.random.default_rng(14)
+    m = 3000
+    big = 1e200 if dtype == np.float64 else 1e30
+    tiny = 1e-300 if dtype == np.float64 else 1e-30
+    X = rng.standard_normal((m, 7)) * [1, 1e-2, 1, 0, big, tiny, 0] + [0, 1e6, 7, 3, 0, 0, 0]
+    s = rng.random(m)
+    s[:500] = 0.0  # the first block weighs nothing...
+    X[3, 0] = 1e300 if dtype == np.float64 else 3e38  # ...and a row of it is huge
+    X = X.astype(dtype)
+    redone = []
+    scaled = _stats._scaled_mean_std
+
+    def watched(Xc, sw, xp, block_rows):
+        redone.append(Xc.shape[1])
+        return scaled(Xc, sw, xp, block_rows)
+
+    monkeypatch.setattr(_stats, "_scaled_mean_std", watched)
+    mean, std = weighted_mean_std(X, s, block_rows=400)
+    assert mean.dtype == std.dtype == np.float64
+    # the reference, on the weighted rows only (0 times a huge value is 0, not NaN),
+    # each column in units of a power of 2 near its largest value (exact; 1e200 squared
+    # would overflow)
+    xs, total = X.astype(np.float64)[s > 0], math.fsum(s)
+    unit = np.ldexp(1.0, np.frexp(np.abs(xs).max(axis=0))[1])
+    xs, wpos = xs / unit, s[s > 0]
+    ref_mean = np.array([math.fsum(wpos * col) / total for col in xs.T])
+    ref_var = [math.fsum(wpos * (col - mu) ** 2) / total for col, mu in zip(xs.T, ref_mean)]
+    ref_mean, ref_std = ref_mean * unit, np.sqrt(ref_var) * unit
+    np.testing.assert_allclose(mean, ref_mean, rtol=1e-13, atol=0)
+    spread = [0, 1, 2, 4, 5] if dtype == np.float64 else [0, 2, 4, 5]
+    np.testing.assert_allclose(std[spread], ref_std[spread], rtol=1e-12, atol=0)
+    assert std[3] == 0.0 and mean[3] == 3.0  # constant: exactly
+    assert mean[6] == std[6] == 0.0
+    # only the columns float64's squares cannot hold took the scaled blocks: in float64
+    # the huge, tiny and zero ones and the first (its zero-weight 1e300 squares to inf);
+    # float32's range squares within float64's, and only the zero column is redone
+    assert redone == ([4] if dtype == np.float64 else [1])
 
 
 def _dense_weighted_stats(X, w):
