@@ -106,9 +106,10 @@ def test_joint_curvature_is_the_whole_softmax_hessian():
     np.testing.assert_allclose(
         np.transpose(H, (0, 2, 1, 3)).reshape(12, 12), fd, rtol=1e-6, atol=1e-9
     )
-    per_class, _ = obj.curvature(theta, 1000, blocks="class")
+    per_class, c_class = obj.curvature(theta, 1000, blocks="class")
+    per_class = c_class[None, :, None] * per_class * c_class[None, None, :]
     np.testing.assert_allclose(
-        np.stack([Hn[k, k] for k in range(3)]), per_class, atol=0.1 * np.abs(per_class).max()
+        np.stack([H[k, k] for k in range(3)]), per_class, atol=0.1 * np.abs(per_class).max()
     )
     coords = _coordinates.Whitening((Hn, c), True)
     assert coords.joint and coords.L.shape == (12, 12)
@@ -214,6 +215,50 @@ def test_sparse_curvature_equals_the_dense_one(K, fit_intercept):
         results.append(c[:, None] * Hn * c[None, :])
     for H in results[1:]:
         np.testing.assert_allclose(H, results[0], rtol=1e-12, atol=1e-14 * np.abs(results[0]).max())
+
+
+@pytest.mark.parametrize("K", [1, 3])
+@pytest.mark.parametrize("unit", [1.0, 1e160, 1e-160])
+def test_dense_curvature_in_any_units_is_the_weighted_gram(K, unit, monkeypatch):
+    """Dense NumPy rows: [X 1]^T diag(omega) [X 1] by its definition, whatever X's units.
+    In ordinary units it is one unscaled product (c = 1: the columns are not scaled);
+    in units whose squares leave float64 (1e160, 1e-160), or with a column whose weighted
+    values' products underflow to 0, the columns are scaled by their size first."""
+    rng = np.random.default_rng(6)
+    m, d = 600, 5
+    X = rng.standard_normal((m, d)) * unit
+    X[:, 3] = 0.0  # a zero column: a diagonal of exactly 0 is no underflow...
+    X[7, 3] = 5.0 * unit  # ...unless a weighted row has a value there: this one weighs nothing
+    sw = rng.random(m)
+    sw[7] = 0.0
+    coef = rng.normal(size=(K, d + 1)) / unit * [1, 1, 1, 1, 1, unit]
+    Hn, c, weight = _curvature.curvature_block(X, sw, coef, True, 3e-4, blocks="class")
+    # H = diag(c) Hn diag(c) and the definition, both in units of p^2 (H itself may be
+    # beyond float64's range); p an exact power of 2 near X's unit
+    p = 2.0 ** np.round(np.log2(unit))
+    r = c / np.append(np.full(d, p), 1.0)
+    H = r[:, None] * Hn * r[None, :]
+    Xa = np.column_stack([X / p, np.ones(m)])
+    z = X @ coef[:, :d].T + coef[:, d]
+    if K == 1:
+        a = 1 / (1 + np.exp(-z[:, 0]))
+        omegas = (sw * np.maximum(a * (1 - a), 3e-4 / 4))[None]
+    else:
+        P = np.exp(z - z.max(axis=1, keepdims=True))
+        P /= P.sum(axis=1, keepdims=True)
+        cur = P * (1 - P)
+        omegas = (sw[:, None] * np.maximum(np.maximum(cur, 0.1 * cur.mean(axis=1)[:, None]),
+                                           3e-4 / 4)).T  # fmt: skip
+    ref = np.stack([Xa.T @ (omega[:, None] * Xa) for omega in omegas])
+    np.testing.assert_allclose(H.reshape(ref.shape), ref, rtol=1e-12, atol=0)
+    assert weight == pytest.approx(sw.sum())
+    assert np.all(c == 1.0) == (unit == 1.0)
+    # a weighted row with a value in the zero column makes its diagonal non-zero: with
+    # that value too small for its square, the scaled path keeps it (as c^2 Hn)
+    sw[7] = 1.0
+    X[7, 3] = 1e-170
+    Hn, c, _ = _curvature.curvature_block(X, sw, coef, True, 3e-4)
+    assert c[3] == 1e-170 and Hn[..., 3, 3].min() > 0
 
 
 def test_every_container_takes_the_same_path():
