@@ -85,15 +85,27 @@ def targets(y, n_classes, dtype, xp=np):
 
 
 def _product(a, b):
-    """``a @ b``; by ``np.dot`` for NumPy arrays, the same numbers.
+    """``a @ b``; by ``np.dot`` for NumPy arrays stored whole in C or F order.
 
     ``np.matmul`` keeps the GIL while it computes a small output (``dz^T X`` of
     a binary model: one row), so the threads of a pass (``_blocks.py``) would
-    wait for each other there; ``np.dot`` releases it.
+    wait for each other there; ``np.dot`` releases it. But ``np.dot`` copies an
+    array that is neither, such as a block of rows of X in F order (a pandas
+    DataFrame's values) or the strided rows of the whitening's sample, and the
+    copy is a transposition: measured on the blocks of a 50,000 x 100 F-ordered
+    X, 6.8 ms a product against 1.4 ms by ``np.matmul``, which reads them as
+    they are.
     """
     if type(a) is np.ndarray and type(b) is np.ndarray:
-        return np.dot(a, b)
+        if _whole(a) and _whole(b):
+            return np.dot(a, b)
+        return np.matmul(a, b)
     return a @ b  # SciPy sparse, or another Array API namespace
+
+
+def _whole(a):
+    """Whether NumPy array ``a`` is one block of memory in C or F order."""
+    return a.flags.c_contiguous or a.flags.f_contiguous
 
 
 def logits(X, coef, fit_intercept):
@@ -271,7 +283,7 @@ def binary_data_term(X, q, sw, coef, fit_intercept):
     the cost of NumPy calls), 50,000 x 100 in blocks 0.92 times the time.
     """
     n_features = X.shape[1]
-    z = np.dot(X, coef[0, :n_features])  # forward pass
+    z = _product(X, coef[0, :n_features])  # forward pass
     if fit_intercept:
         z += coef[0, n_features]
     qz = np.multiply(q, z, out=z)
@@ -288,7 +300,7 @@ def binary_data_term(X, q, sw, coef, fit_intercept):
     dz *= q
     dz *= sw  # backward pass
     grad = np.empty((1, n_features + int(fit_intercept)), dtype=coef.dtype)
-    grad[0, :n_features] = np.dot(dz, X)
+    grad[0, :n_features] = _product(dz, X)
     if fit_intercept:
         grad[0, n_features] = np.sum(dz)
     return J, grad

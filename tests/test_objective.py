@@ -208,6 +208,30 @@ def test_binary_numpy_pass_is_data_term_to_the_last_bit(fit_intercept, dtype, sc
     assert J == pytest.approx(J_ref, rel=1e-5 if dtype == np.float32 else 1e-12)
 
 
+@pytest.mark.parametrize("K", [1, 3])
+def test_a_pass_over_f_ordered_x_copies_no_block(K):
+    """X in F order (a pandas DataFrame's values): a block of its rows is neither C- nor
+    F-contiguous, and ``np.dot`` would copy it, transposing it, at every pass (5 times
+    slower). The pass reads the blocks as they are, and computes the C-ordered pass's
+    J and gradient."""
+    import tracemalloc
+
+    X, y, s, coef = make_problem(40_000, 20, K)
+    F = np.asfortranarray(X)
+    data = objective(F, y, s, K, True).data
+    assert data.blocked  # several blocks of rows, none contiguous
+    block = _blocks.block_rows(F) * F.shape[1] * F.itemsize
+    data.loss_grad(coef)
+    tracemalloc.start()
+    J, g = data.loss_grad(coef)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < block / 2, (peak, block)  # the logits and dz of a block, not a copy
+    J_c, g_c = objective(X, y, s, K, True).data.loss_grad(coef)
+    assert J == pytest.approx(J_c, rel=1e-13)
+    np.testing.assert_allclose(g, g_c, rtol=1e-12, atol=1e-15)
+
+
 def test_thread_count_follows_the_environment():
     from threadpoolctl import threadpool_limits
 
