@@ -20,7 +20,9 @@ or a GPU tensor, so that every container takes the same path.
 H is kept as ``(Hn, c, weight)``: ``H = diag(c) Hn diag(c) / weight``, with c
 the largest absolute value of each column of ``[X 1]`` in the rows seen, so
 that Hn is computed on columns scaled to at most 1 and stays in range whatever
-the units of X (1e160 or 1e-300). Blocks of rows give such triples, and
+the units of X (1e160 or 1e-300); or, on NumPy rows in units whose products
+float64 holds (the usual case), c = 1 and X as it is (``_unscaled_grams``).
+Blocks of rows give such triples, and
 ``merge_curvatures`` adds them after rescaling to a common c (the ratios are at most 1:
 nothing overflows). The in-memory data term adds the blocks of its sample; the
 Dask one adds the chunks' triples on the client.
@@ -146,10 +148,9 @@ def _unscaled_grams(Xb, sw, omegas, fit_intercept):
 
     Each is one product ``Xs^T Xs`` of ``Xs = diag(sqrt(omega)) Xb`` (BLAS's syrk),
     made in one pass from the strided rows of the sample into a float64 buffer:
-    measured (50,000 x 100, its 16,667 sampled rows, one thread) 9 ms a matrix
-    against 15 ms for the copy, the scaling by the columns' largest |x| and the
-    product (the sample's copy, their max and min and the division took half of
-    that). None unless every diagonal entry is in GRAM_RANGE or is an exact 0
+    measured (50,000 x 100, its 16,667 sampled rows, one thread) 11-13 ms a
+    matrix against 15-22 ms for the sample's copy, the columns' max and min, the
+    division by them and the product (syrk alone: 5 ms). None unless every diagonal entry is in GRAM_RANGE or is an exact 0
     (no weighted row has a non-zero value in that column): the scaled path then
     keeps huge and tiny units exact.
     """
