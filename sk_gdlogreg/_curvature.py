@@ -150,9 +150,10 @@ def _unscaled_grams(Xb, sw, omegas, fit_intercept):
     made in one pass from the strided rows of the sample into a float64 buffer:
     measured (50,000 x 100, its 16,667 sampled rows, one thread) 11-13 ms a
     matrix against 15-22 ms for the sample's copy, the columns' max and min, the
-    division by them and the product (syrk alone: 5 ms). None unless every diagonal entry is in GRAM_RANGE or is an exact 0
-    (no weighted row has a non-zero value in that column): the scaled path then
-    keeps huge and tiny units exact.
+    division by them and the product (syrk alone: 5 ms). None unless every
+    diagonal entry is in GRAM_RANGE or is an exact 0 (no weighted row has a
+    non-zero value in that column): the scaled path then keeps huge and tiny
+    units exact.
     """
     lo, hi = GRAM_RANGE
     buf = np.empty(Xb.shape, dtype=np.float64)
