@@ -5,11 +5,12 @@ often more than two classes, against LogisticRegression's default (lbfgs).
 Three sections, each selectable with --only:
 
 1. per_iteration: the time of one iteration, from fits with max_iter = 5 and 25
-   (tol=0; the difference over the difference of n_iter_; best of several;
-   for GD also the median interval of a per-iteration clock, a cross-check) of
-   GDLogisticRegression() (default), GDLogisticRegression(learning_rate=1.0)
-   (constant step) and LogisticRegression(tol=0) (lbfgs: iterations and
-   function evaluations, n_iter_ and scipy's nfev), on standardized
+   (tol=0; the difference over the difference of n_iter_; best of several, the
+   methods taking turns; for GD also the median interval of a per-iteration
+   clock, a cross-check) of GDLogisticRegression() (default),
+   GDLogisticRegression(learning_rate=1.0) (constant step) and
+   LogisticRegression(tol=0) (lbfgs: iterations and function evaluations,
+   n_iter_ and scipy's nfev), on standardized
    make_classification(m, 100, n_informative=30) for m = 50,000 and 400,000,
    float64; against one read of X (np.dot(x, x) over X's memory), the textbook
    NumPy step (z = X@w + b; a = expit(z); dw = X.T@(a - y)/m; db = mean(a - y))
@@ -154,33 +155,63 @@ def counting_nfev(store):
         logistic.optimize = original
 
 
-def per_iteration_of_fits(make, X, y, ks, repeat, count_nfev=False):
-    """Seconds per iteration from two fits of max_iter = ks[0], ks[1] (best of repeat)."""
-    seconds, n_iter, nfev = [], [], []
-    for k in ks:
-        est = make(k)
-        seconds.append(best_time(lambda: quiet(lambda: est.fit(X, y)), repeat))
-        n_iter.append(int(np.max(est.n_iter_)))
+class LectureSteps:
+    """``lecture.gradient_descent`` with learning rate 1 for k steps, as an estimator's fit."""
+
+    def __init__(self, k):
+        self.n_iter_ = k
+
+    def fit(self, X, y):
+        lecture.gradient_descent(X, y, learning_rate=1.0, n_iter=self.n_iter_)
+        return self
+
+
+def per_iteration_of_fits(methods, y, ks, repeat):
+    """Seconds per iteration of each method, from fits of max_iter = ks[0], ks[1].
+
+    ``methods`` maps a name to ``(make, X, count_nfev)``, ``make(k)`` an unfitted
+    estimator; ``count_nfev`` True for lbfgs (its function evaluations are counted),
+    False for this package's fits (the median interval of their per-iteration
+    clock is kept too, a cross-check), None for neither. The methods take turns,
+    a fit of each k each, ``repeat`` rounds, and each keeps its best time per k:
+    a burst of load on this shared machine then falls on every side alike
+    instead of on the one timed during it.
+    """
+    best = {name: [np.inf] * len(ks) for name in methods}
+    n_iter = {}
+    for _ in range(repeat):
+        for name, (make, X, _) in methods.items():
+            for i, k in enumerate(ks):
+                est = make(k)
+                t = time.perf_counter()
+                quiet(lambda: est.fit(X, y))
+                best[name][i] = min(best[name][i], time.perf_counter() - t)
+                n_iter.setdefault(name, [0] * len(ks))[i] = int(np.max(est.n_iter_))
+    rows = {}
+    for name, (make, X, count_nfev) in methods.items():
+        seconds, its = best[name], n_iter[name]
+        row = dict(
+            fit_seconds=seconds,
+            n_iter=its,
+            per_iter_s=(seconds[1] - seconds[0]) / max(its[1] - its[0], 1),
+        )
         if count_nfev:
-            store = []
-            with counting_nfev(store):
-                quiet(lambda: make(k).fit(X, y))
-            nfev.append(sum(store))
-    row = dict(
-        fit_seconds=seconds,
-        n_iter=n_iter,
-        per_iter_s=(seconds[1] - seconds[0]) / max(n_iter[1] - n_iter[0], 1),
-    )
-    if count_nfev:
-        row.update(nfev=nfev, per_nfev_s=(seconds[1] - seconds[0]) / max(nfev[1] - nfev[0], 1))
-    else:  # a cross-check on a loaded machine: the median interval of the per-iteration clock
-        intervals = []
-        for _ in range(repeat):
-            stamps = Timestamps()
-            quiet(lambda: make(ks[1]).set_callbacks(stamps).fit(X, y))
-            intervals.append(np.median(np.diff(stamps.times)))
-        row["median_interval_s"] = float(min(intervals))
-    return row
+            nfev = []
+            for k in ks:
+                store = []
+                with counting_nfev(store):
+                    quiet(lambda: make(k).fit(X, y))
+                nfev.append(sum(store))
+            row.update(nfev=nfev, per_nfev_s=(seconds[1] - seconds[0]) / max(nfev[1] - nfev[0], 1))
+        elif count_nfev is not None:  # cross-check: the median interval of the iteration clock
+            intervals = []
+            for _ in range(repeat):
+                stamps = Timestamps()
+                quiet(lambda: make(ks[1]).set_callbacks(stamps).fit(X, y))
+                intervals.append(np.median(np.diff(stamps.times)))
+            row["median_interval_s"] = float(min(intervals))
+        rows[name] = row
+    return rows
 
 
 def textbook_step(X, y, w, b):
@@ -215,29 +246,24 @@ def per_iteration(sizes, repeat):
         r = best_time(lambda: one_read(X), 3 * repeat_m)
         textbook = best_time(lambda: textbook_step(X, y, w, 0.1), repeat_m)
         data_term = best_time(data_term_call(X, y), repeat_m)
-        fits = {
-            "GD default": per_iteration_of_fits(
-                lambda k: GDLogisticRegression(max_iter=k, tol=0), X, y, ks, repeat_m
-            ),
-            "GD learning_rate=1.0": per_iteration_of_fits(
+        methods = {
+            "GD default": (lambda k: GDLogisticRegression(max_iter=k, tol=0), X, False),
+            "GD learning_rate=1.0": (
                 lambda k: GDLogisticRegression(learning_rate=1.0, max_iter=k, tol=0),
                 X,
-                y,
-                ks,
-                repeat_m,
+                False,
             ),
-            "lbfgs": per_iteration_of_fits(
-                lambda k: LogisticRegression(max_iter=k, tol=0), X, y, ks, repeat_m, True
-            ),
+            "lbfgs": (lambda k: LogisticRegression(max_iter=k, tol=0), X, True),
         }
         if m < 200_000:  # X in F order, as a pandas DataFrame's values come: both sides
             F = np.asfortranarray(X)
-            fits["GD default, F order"] = per_iteration_of_fits(
-                lambda k: GDLogisticRegression(max_iter=k, tol=0), F, y, ks, repeat_m
+            methods["GD default, F order"] = (
+                lambda k: GDLogisticRegression(max_iter=k, tol=0),
+                F,
+                False,
             )
-            fits["lbfgs, F order"] = per_iteration_of_fits(
-                lambda k: LogisticRegression(max_iter=k, tol=0), F, y, ks, repeat_m, True
-            )
+            methods["lbfgs, F order"] = (lambda k: LogisticRegression(max_iter=k, tol=0), F, True)
+        fits = per_iteration_of_fits(methods, y, ks, repeat_m)
         rows.append(
             dict(
                 data=f"make_classification {m} x 100",
@@ -257,13 +283,21 @@ def per_iteration(sizes, repeat):
     X = StandardScaler().fit_transform(X)
     ks_small = (20, 220)
     small_repeat = 5 * repeat
-    lect = [
-        best_time(
-            lambda: quiet(lambda: lecture.gradient_descent(X, y, learning_rate=1.0, n_iter=k)),
-            small_repeat,
-        )
-        for k in ks_small
-    ]
+    fits = per_iteration_of_fits(
+        {
+            "GD default": (lambda k: GDLogisticRegression(max_iter=k, tol=0), X, False),
+            "GD learning_rate=1.0": (
+                lambda k: GDLogisticRegression(learning_rate=1.0, max_iter=k, tol=0),
+                X,
+                False,
+            ),
+            "lecture": (LectureSteps, X, None),
+        },
+        y,
+        ks_small,
+        small_repeat,
+    )
+    lecture_fit = fits.pop("lecture")
     rows.append(
         dict(
             data="breast cancer, standardized",
@@ -274,20 +308,9 @@ def per_iteration(sizes, repeat):
                 lambda: textbook_step(X, y, np.zeros(X.shape[1]), 0.0), small_repeat
             ),
             data_term_s=best_time(data_term_call(X, y), small_repeat),
-            lecture_per_iter_s=(lect[1] - lect[0]) / (ks_small[1] - ks_small[0]),
-            lecture_fit_seconds=lect,
-            fits={
-                "GD default": per_iteration_of_fits(
-                    lambda k: GDLogisticRegression(max_iter=k, tol=0), X, y, ks_small, small_repeat
-                ),
-                "GD learning_rate=1.0": per_iteration_of_fits(
-                    lambda k: GDLogisticRegression(learning_rate=1.0, max_iter=k, tol=0),
-                    X,
-                    y,
-                    ks_small,
-                    small_repeat,
-                ),
-            },
+            lecture_per_iter_s=lecture_fit["per_iter_s"],
+            lecture_fit_seconds=lecture_fit["fit_seconds"],
+            fits=fits,
         )
     )
     print_per_iteration(rows, repeat)
@@ -298,8 +321,8 @@ def print_per_iteration(rows, repeat):
     log(
         f"\n1. Per iteration (fits with max_iter = k1, k2, tol=0: time difference over the"
         f" difference of n_iter_; best of {repeat}, 400,000 rows {max(2, repeat - 2)},"
-        f" breast cancer {5 * repeat}), float64; 'vs lbfgs' of an F-order row: against"
-        f" lbfgs on the same F-ordered X"
+        f" breast cancer {5 * repeat}, the methods taking turns), float64; 'vs lbfgs' of"
+        f" an F-order row: against lbfgs on the same F-ordered X"
     )
     log(
         f"{'data':30} {'method':22} {'n_iter (k1, k2)':>16} {'ms/iter':>9} {'vs lbfgs':>9}"
