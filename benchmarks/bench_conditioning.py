@@ -35,7 +35,9 @@ problem) is loaded before any timing: a process's first such fit pays about
     python benchmarks/bench_conditioning.py --threads 1 --cap 20 --sparse 200000x50000
 
 Writes benchmarks/results/bench_conditioning.{json,txt,png}: the data, a copy of
-the printed tables, and time relative to lbfgs per problem (1 thread).
+the printed tables, and time relative to lbfgs per problem (1 thread). A --quick or
+--only run writes nothing unless given --out <folder>: a partial run must not
+replace the full results.
 """
 
 import argparse
@@ -506,7 +508,12 @@ def main():
     parser.add_argument("--quick", action="store_true", help="smaller problems, a 5 s cap")
     parser.add_argument("--only", help="comma-separated problems, of: " + ", ".join(problems(True)))
     parser.add_argument("--threads", choices=("1", "default", "both"), default="both")
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="folder for the results (default: benchmarks/results for a full run; a --quick"
+        " or --only run writes nothing without it, so as not to replace the full results)",
+    )
     parser.add_argument("--cap", type=float, help="seconds per solver (default 60, quick 5)")
     parser.add_argument("--sparse", help="rows x columns of the sparse problem, e.g. 200000x50000")
     args = parser.parse_args()
@@ -549,6 +556,10 @@ def main():
     )
     total = time.perf_counter() - start
     log(f"Total run time {total:.0f} s")
+    out = args.out if args.out is not None or args.quick or args.only else RESULTS
+    if out is None:
+        print("\n--quick or --only without --out: nothing written")
+        return
     machine = dict(
         platform=platform.platform(),
         processor=platform.processor(),
@@ -556,8 +567,8 @@ def main():
         numpy=np.__version__,
         cpu_count=os.cpu_count(),
     )
-    args.out.mkdir(parents=True, exist_ok=True)
-    stem = args.out / "bench_conditioning"
+    out.mkdir(parents=True, exist_ok=True)
+    stem = out / "bench_conditioning"
     stem.with_suffix(".json").write_text(
         json.dumps(
             dict(
