@@ -137,7 +137,7 @@ def _scaled_columns(Xb, xp, acc):
 
 # The diagonal of an unscaled weighted Gram matrix must lie in this range for
 # ``_unscaled_grams`` to keep it: no sum of squares has then overflowed, and the
-# products that underflowed (each below 1e-308, a block's at most 2,048 of them)
+# products that underflowed (each below 1e-308; even a block of 1e8 rows of them)
 # are below 1e-100 of the diagonals they add to (entry (i, j): of their geometric mean).
 GRAM_RANGE = (1e-200, 1e200)
 
