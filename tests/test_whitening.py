@@ -246,7 +246,7 @@ def test_sparse_curvature_equals_the_dense_one(K, fit_intercept):
 
 @pytest.mark.parametrize("K", [1, 3])
 @pytest.mark.parametrize("unit", [1.0, 1e160, 1e-160])
-def test_dense_curvature_in_any_units_is_the_weighted_gram(K, unit, monkeypatch):
+def test_dense_curvature_in_any_units_is_the_weighted_gram(K, unit):
     """Dense NumPy rows: [X 1]^T diag(omega) [X 1] by its definition, whatever X's units.
     In ordinary units it is one unscaled product (c = 1: the columns are not scaled);
     in units whose squares leave float64 (1e160, 1e-160), or with a column whose weighted
