@@ -146,32 +146,27 @@ def _unscaled_grams(Xb, sw, omegas, fit_intercept):
     """``[Xb 1]^T diag(omega) [Xb 1]`` for each column of ``omegas``, on NumPy X as it is
     (``c`` = 1), or None where X's units need its columns scaled (``_scaled_columns``).
 
-    Each is one product ``Xs^T Xs`` of ``Xs = diag(sqrt(omega)) Xb`` (BLAS's syrk),
-    made in one pass from the strided rows of the sample into a float64 buffer:
-    measured (50,000 x 100, its 16,667 sampled rows, one thread) 11-13 ms a
-    matrix against 15-22 ms for the sample's copy, the columns' max and min, the
-    division by them and the product (syrk alone: 5 ms). None unless every
-    diagonal entry is in GRAM_RANGE or is an exact 0 (no weighted row has a
-    non-zero value in that column): the scaled path then keeps huge and tiny
-    units exact.
+    Each is ``_weighted_gram`` of the sample's strided rows themselves: one product
+    ``Xs^T Xs`` of ``Xs = diag(sqrt(omega)) Xb`` (BLAS's syrk), Xs made in one
+    pass into a new float64 array: measured (50,000 x 100, its 16,667 sampled
+    rows, one thread) 11-13 ms a matrix against 15-22 ms for the sample's copy,
+    the columns' max and min, the division by them and the product (syrk alone:
+    5 ms). None unless every diagonal entry of X's columns is in GRAM_RANGE or is
+    an exact 0 (no weighted row has a non-zero value in that column): the scaled
+    path then keeps huge and tiny units exact.
     """
     lo, hi = GRAM_RANGE
-    buf = np.empty(Xb.shape, dtype=np.float64)
+    n_features = Xb.shape[1]
     grams = []
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         for omega in omegas.T:
-            root = np.sqrt(omega)
-            np.multiply(Xb, root[:, None], out=buf)
-            G = buf.T @ buf
-            diag = np.diagonal(G)
+            G = _weighted_gram(Xb, omega, fit_intercept, np, overwrite=False)
+            diag = np.diagonal(G)[:n_features]
             if not (np.all(np.isfinite(G)) and np.all((diag == 0) | ((diag >= lo) & (diag <= hi)))):
                 return None
             zero = np.flatnonzero(diag == 0)
             if zero.size and np.any((Xb[:, zero] != 0) & (sw[:, None] > 0)):
                 return None  # some weighted value's products underflowed to 0
-            if fit_intercept:
-                v = buf.T @ root  # the column of ones, without a copy of Xs that holds it
-                G = np.block([[G, v[:, None]], [v[None, :], np.sum(omega)]])
             grams.append(G)
     return grams
 
