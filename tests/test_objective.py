@@ -272,13 +272,14 @@ def test_weighted_mean_std_against_numpy():
     np.testing.assert_allclose(ss, sd, rtol=1e-6)
 
 
+@pytest.mark.parametrize("order", ["C", "F"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_dense_statistics_in_one_shifted_read_are_exact_sums(dtype, monkeypatch):
-    """Dense NumPy X: the shifted one-read statistics equal those of exactly rounded sums
-    (math.fsum of the two-pass formula), with a mean that dwarfs the spread, rows of
-    zero weight holding huge values, and a first block that weighs nothing; only the
-    columns float64's squares cannot hold (1e200, 1e-300, all zeros) go to the scaled
-    blocks, and those too are exact."""
+def test_dense_statistics_in_one_shifted_read_are_exact_sums(dtype, order, monkeypatch):
+    """Dense NumPy X (C order, or F as a DataFrame's values): the shifted one-read
+    statistics equal those of exactly rounded sums (math.fsum of the two-pass formula),
+    with a mean that dwarfs the spread, rows of zero weight holding huge values, and a
+    first block that weighs nothing; only the columns float64's squares cannot hold
+    (1e200, 1e-300, all zeros) go to the scaled blocks, and those too are exact."""
     rng = np.random.default_rng(14)
     m = 3000
     big = 1e200 if dtype == np.float64 else 1e30
@@ -287,7 +288,7 @@ def test_dense_statistics_in_one_shifted_read_are_exact_sums(dtype, monkeypatch)
     s = rng.random(m)
     s[:500] = 0.0  # the first block weighs nothing...
     X[3, 0] = 1e300 if dtype == np.float64 else 3e38  # ...and a row of it is huge
-    X = X.astype(dtype)
+    X = X.astype(dtype, order=order)
     redone = []
     scaled = _stats._scaled_mean_std
 
