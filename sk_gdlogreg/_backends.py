@@ -20,7 +20,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_X_y
 
 from . import _blocks, _objective, lecture
-from ._curvature import curvature_of_rows
+from ._curvature import FloorSplit, curvature_of_rows, curvature_of_sample
 from ._data import FitData, check_two_classes, class_weights
 from ._objective import DataTerm
 from ._sklearn import (
@@ -196,9 +196,14 @@ class InMemoryData(DataTerm):
         if n_threads is None:
             n_threads = _blocks.default_n_threads() if self.blocked else 1
         self.n_threads = n_threads
+        self.floor_split = FloorSplit()  # the renewals' floor split (dense NumPy X)
 
     def curvature(self, coef, stride, floor, blocks="shared"):
         X, sw = self.X[::stride, :], self.sw[::stride]
+        if type(X) is np.ndarray and (coef.shape[0] == 1 or blocks == "shared"):
+            return curvature_of_sample(
+                X, sw, coef, self.fit_intercept, floor, blocks, self.floor_split, stride
+            )
         return curvature_of_rows(
             X, sw, coef, self.fit_intercept, floor, self.xp, self.device, blocks
         )

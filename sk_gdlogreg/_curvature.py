@@ -63,31 +63,25 @@ def accumulator(xp, device):
     return max_precision_float_dtype(xp, device)
 
 
-def curvature_block(Xb, swb, coef, fit_intercept, floor, xp=np, device="cpu", blocks="shared"):
+def curvature_block(
+    Xb, swb, coef, fit_intercept, floor, xp=np, device="cpu", blocks="shared", curvature=None
+):
     """``(Hn, c, weight)`` of one block of rows (NumPy, SciPy sparse or any namespace).
 
     ``Hn`` is one matrix; for the softmax with ``blocks="class"`` a stack of K,
     one per class (see ``CLASS_FLOOR``), with ``blocks="joint"`` K x K blocks
-    (``_joint_block``).
+    (``_joint_block``). ``curvature``: the rows' ``_example_curvature`` where the
+    caller has it (not for ``"joint"``), else computed from ``coef``.
     """
     acc = accumulator(xp, device)
     n_features = Xb.shape[1]
-    with np.errstate(over="ignore", invalid="ignore"):  # huge logits: a is exactly 0 or 1
-        z = logits(Xb, xp.astype(coef, Xb.dtype), fit_intercept)  # no float64 copy of X
-        if coef.shape[0] == 1:
-            a = sigmoid(z[:, 0], xp)
-            curvature = a * (1 - a)
-        else:
-            p = xp.exp(log_softmax(z, xp))
-            if blocks == "joint":
+    if curvature is None:
+        with np.errstate(over="ignore", invalid="ignore"):  # huge logits: a is 0 or 1
+            z = logits(Xb, xp.astype(coef, Xb.dtype), fit_intercept)  # no float64 copy of X
+            if coef.shape[0] > 1 and blocks == "joint":
+                p = xp.exp(log_softmax(z, xp))
                 return _joint_block(Xb, swb, p, fit_intercept, floor, xp, device, acc)
-            curvature = p * (1 - p)
-            mean = xp.mean(curvature, axis=1)
-            if blocks == "class":
-                curvature = xp.maximum(curvature, CLASS_FLOOR * mean[:, None])
-            else:
-                curvature = mean
-    curvature = xp.where(xp.isnan(curvature), xp.zeros_like(curvature), curvature)
+            curvature = _example_curvature(z, blocks, xp)
     sw = xp.astype(swb, acc)
     curvature = xp.clip(xp.astype(curvature, acc), min=floor * 0.25)
     # one column of weights per matrix: omega_i of example i in each
@@ -116,6 +110,22 @@ def curvature_block(Xb, swb, coef, fit_intercept, floor, xp=np, device="cpu", bl
             [xp.asarray(c, dtype=acc, device=device), xp.ones(1, dtype=acc, device=device)]
         )
     return Hn, xp.asarray(c, dtype=acc, device=device), float(xp.sum(sw))
+
+
+def _example_curvature(z, blocks, xp):
+    """Each example's curvature from its logits z (before the floor): a (1 - a) for
+    two classes; for the softmax the mean over the classes of p_k (1 - p_k)
+    (``blocks="shared"``) or each class's, raised to CLASS_FLOOR times that mean
+    (``"class"``). NaN (from infinite logits) counts as 0."""
+    if z.shape[1] == 1:
+        a = sigmoid(z[:, 0], xp)
+        curvature = a * (1 - a)
+    else:
+        p = xp.exp(log_softmax(z, xp))
+        each = p * (1 - p)
+        mean = xp.mean(each, axis=1)
+        curvature = xp.maximum(each, CLASS_FLOOR * mean[:, None]) if blocks == "class" else mean
+    return xp.where(xp.isnan(curvature), xp.zeros_like(curvature), curvature)
 
 
 def curvature_shape(coef_shape, blocks):
@@ -242,10 +252,15 @@ def merge_curvatures(parts, xp=np):
     return Hn, c, math.fsum(w for _, _, w in parts)
 
 
+def _gram_rows(n_features):
+    """Rows per block of a Gram matrix (GRAM_ROWS, fewer for wide rows: GRAM_BYTES)."""
+    return max(64, min(GRAM_ROWS, GRAM_BYTES // (8 * (n_features + 1))))
+
+
 def curvature_of_rows(Xs, sws, coef, fit_intercept, floor, xp=np, device="cpu", blocks="shared"):
     """``(Hn, c, weight)`` of the rows Xs (the sample), in blocks of GRAM_ROWS rows."""
     m = Xs.shape[0]
-    rows = max(64, min(GRAM_ROWS, GRAM_BYTES // (8 * (Xs.shape[1] + 1))))
+    rows = _gram_rows(Xs.shape[1])
     return merge_curvatures(
         [
             curvature_block(Xs[i : min(i + rows, m), :], sws[i : min(i + rows, m)], coef,
@@ -253,4 +268,81 @@ def curvature_of_rows(Xs, sws, coef, fit_intercept, floor, xp=np, device="cpu", 
             for i in range(0, m, rows)
         ],
         xp,
+    )  # fmt: skip
+
+
+# Late in a fit on separated data most examples are classified with confidence:
+# their curvature sits at the floor f, and the same f [X 1]^T diag(sw) [X 1] comes
+# back at every renewal. Where at least FLOOR_SHARE of the sample's rows sit at
+# the floor, ``FloorSplit`` computes the sample's weighted Gram once (the "base")
+# and each renewal adds to f times it only the rows above the floor:
+#     H = f Base + sum over the rows above f of sw_i (c_i - f) [x_i 1]^T [x_i 1],
+# the same matrix (every term non-negative: nothing cancels). Measured (50,000 x
+# 100, class_sep=3, C=100, its 16,667 sampled rows): 85-89% of them at the floor
+# from the third of six renewals on.
+FLOOR_SHARE = 0.5
+
+
+class FloorSplit:
+    """The floor split of a fit's renewals on dense NumPy rows (see FLOOR_SHARE): it
+    keeps the sample's weighted Gram, computed when a renewal first needs it."""
+
+    def __init__(self):
+        self.key, self.base = None, None
+
+    def __call__(self, Xs, sws, curvature, fit_intercept, floor, key):
+        """``(Hn, c, weight)`` of the rows Xs, their ``_example_curvature`` (one per row)
+        given, or None where the split does not apply (fewer than FLOOR_SHARE of the
+        rows at the floor, or units whose products need scaling: ``_unscaled_grams``).
+        ``key`` names the sample (its stride): the base is kept for that sample."""
+        f = floor * 0.25
+        sw = sws.astype(np.float64, copy=False)
+        c = curvature.astype(np.float64, copy=False)
+        above = np.flatnonzero((c > f) & (sw > 0))
+        if above.size > (1 - FLOOR_SHARE) * c.shape[0]:
+            return None
+        if self.key != key:
+            self.key, self.base = key, self._weighted(Xs, sw, np.arange(Xs.shape[0]), sw,
+                                                      fit_intercept)  # fmt: skip
+        if self.base is None:
+            return None
+        rest = self._weighted(Xs, sw, above, sw[above] * (c[above] - f), fit_intercept)
+        if rest is None:
+            return None
+        Hn = f * self.base
+        if not isinstance(rest, int):  # some rows above the floor
+            Hn += rest
+        return Hn, np.ones(Hn.shape[-1]), float(np.sum(sw))
+
+    @staticmethod
+    def _weighted(Xs, sw, rows, omega, fit_intercept):
+        """The unscaled weighted Gram of Xs[rows] (weights omega), in blocks; 0 if no
+        rows, None if some block's units need scaling."""
+        total, size = 0, _gram_rows(Xs.shape[1])
+        for i in range(0, rows.shape[0], size):
+            part = rows[i : i + size]
+            G = _unscaled_grams(Xs[part], sw[part], omega[i : i + size, None], fit_intercept)
+            if G is None:
+                return None
+            total = total + G[0]
+        return total
+
+
+def curvature_of_sample(Xs, sws, coef, fit_intercept, floor, blocks, split, key):
+    """``curvature_of_rows`` of dense NumPy rows, for two classes or the softmax's shared
+    matrix: the examples' curvature from one product, then the floor split
+    (``FloorSplit`` ``split``) where it applies, else the blocks as before."""
+    with np.errstate(over="ignore", invalid="ignore"):  # huge logits: a is 0 or 1
+        z = logits(Xs, coef.astype(Xs.dtype, copy=False), fit_intercept)
+        curvature = _example_curvature(z, blocks, np)
+    found = split(Xs, sws, curvature, fit_intercept, floor, key)
+    if found is not None:
+        return found
+    m, rows = Xs.shape[0], _gram_rows(Xs.shape[1])
+    return merge_curvatures(
+        [
+            curvature_block(Xs[i : i + rows], sws[i : i + rows], coef, fit_intercept, floor,
+                            blocks=blocks, curvature=curvature[i : i + rows])
+            for i in range(0, m, rows)
+        ]
     )  # fmt: skip

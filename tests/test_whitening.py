@@ -288,6 +288,55 @@ def test_dense_curvature_in_any_units_is_the_weighted_gram(K, unit):
     assert c[3] == 1e-170 and Hn[..., 3, 3].min() > 0
 
 
+def _floored_curvature(X, sw, coef, floor):
+    """[X 1]^T diag(sw max(c, floor / 4)) [X 1], c each example's a (1 - a) (two
+    classes) or the class mean of p_k (1 - p_k) (the softmax's shared matrix)."""
+    z = X @ coef[:, :-1].T + coef[:, -1]
+    P = np.exp(z - z.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    if z.shape[1] == 1:
+        a = 1 / (1 + np.exp(-z[:, 0]))
+        cur = a * (1 - a)
+    else:
+        cur = (P * (1 - P)).mean(axis=1)
+    Xa = np.column_stack([X, np.ones(X.shape[0])])
+    return Xa.T @ ((sw * np.maximum(cur, floor / 4))[:, None] * Xa)
+
+
+@pytest.mark.parametrize("K", [1, 3])
+@pytest.mark.parametrize("unit", [1.0, 1e160])
+def test_renewals_on_confident_rows_reuse_the_samples_gram(K, unit):
+    """Where most sampled rows sit at the curvature floor, a renewal is f times the
+    sample's weighted Gram (computed once, kept) plus the rows above the floor: the
+    same matrix as the definition, for two classes and the softmax's shared one. In
+    units whose products leave float64 the scaled path takes over, correct as ever."""
+    rng = np.random.default_rng(8)
+    m, d, stride, floor = 3000, 6, 2, 3e-4
+    X = rng.standard_normal((m, d)) * unit
+    sw = rng.random(m)
+    sw[:50] = 0.0
+    data = InMemoryData(X, rng.integers(0, 2 if K == 1 else K, m), sw, 2 if K == 1 else K, True)
+    Xs, sws = X[::stride] / unit, data.sw[::stride]
+    steep = rng.normal(size=(K, d + 1)) * [*[30.0 / unit] * d, 1.0]  # most |z| > 12
+    gentle = steep / 30  # no row at the floor
+    bases = []
+    for coef in (steep, steep * 1.5, gentle):
+        Hn, c, weight = data.curvature(coef, stride, floor, blocks="shared")
+        r = c / np.append(np.full(d, unit), 1.0)  # H in units of X / unit: H itself overflows
+        H = r[:, None] * Hn * r[None, :] / weight
+        ref = _floored_curvature(Xs, sws, coef * [*[unit] * d, 1.0], floor) / sws.sum()
+        np.testing.assert_allclose(H, ref, rtol=1e-11, atol=1e-13 * np.abs(ref).max())
+        bases.append(data.floor_split.base)
+    assert data.floor_split.key == stride  # the steep fits took the split...
+    if unit == 1.0:
+        assert bases[0] is bases[1] is bases[2] is not None  # ...its Gram computed once
+        np.testing.assert_allclose(
+            bases[0], _floored_curvature(Xs, sws, 0 * steep, 4.0), rtol=1e-12
+        )  # a floor above every curvature: the weighted Gram itself
+    else:
+        assert bases == [None] * 3  # no unscaled Gram in these units
+
+
 def test_every_container_takes_the_same_path():
     """Dense (C or F order), CSR, CSC: the same decisions, so the same iterations and,
     to rounding, the same model. (Dask and the Array API: in their own test files.)"""
