@@ -305,11 +305,13 @@ def _floored_curvature(X, sw, coef, floor):
 
 @pytest.mark.parametrize("K", [1, 3])
 @pytest.mark.parametrize("unit", [1.0, 1e160])
-def test_renewals_on_confident_rows_reuse_the_samples_gram(K, unit):
+def test_renewals_on_confident_rows_reuse_the_samples_gram(K, unit, monkeypatch):
     """Where most sampled rows sit at the curvature floor, a renewal is f times the
-    sample's weighted Gram (computed once, kept) plus the rows above the floor: the
-    same matrix as the definition, for two classes and the softmax's shared one. In
-    units whose products leave float64 the scaled path takes over, correct as ever."""
+    sample's weighted Gram (computed once, kept) plus the rows above the floor; where
+    every row has one curvature c (coefficients 0 but the intercept, as a fit starts),
+    c times that Gram: the same matrix as the definition, for two classes and the
+    softmax's shared one. In units whose products leave float64 the scaled path takes
+    over, correct as ever."""
     rng = np.random.default_rng(8)
     m, d, stride, floor = 3000, 6, 2, 3e-4
     X = rng.standard_normal((m, d)) * unit
@@ -319,22 +321,30 @@ def test_renewals_on_confident_rows_reuse_the_samples_gram(K, unit):
     Xs, sws = X[::stride] / unit, data.sw[::stride]
     steep = rng.normal(size=(K, d + 1)) * [*[30.0 / unit] * d, 1.0]  # most |z| > 12
     gentle = steep / 30  # no row at the floor
-    bases = []
-    for coef in (steep, steep * 1.5, gentle):
+    level = np.zeros_like(steep)
+    level[:, d] = rng.normal(size=K)  # the intercepts alone: one curvature for every row
+    bases, blocks = [], []  # blocks: the calls of the path without the split
+    block = _curvature.curvature_block
+    monkeypatch.setattr(
+        _curvature, "curvature_block", lambda *a, **k: blocks.append(1) or block(*a, **k)
+    )
+    for coef in (level, steep, steep * 1.5, gentle):
+        del blocks[:]
         Hn, c, weight = data.curvature(coef, stride, floor, blocks="shared")
+        split = not blocks
         r = c / np.append(np.full(d, unit), 1.0)  # H in units of X / unit: H itself overflows
         H = r[:, None] * Hn * r[None, :] / weight
         ref = _floored_curvature(Xs, sws, coef * [*[unit] * d, 1.0], floor) / sws.sum()
         np.testing.assert_allclose(H, ref, rtol=1e-11, atol=1e-13 * np.abs(ref).max())
         bases.append(data.floor_split.base)
-    assert data.floor_split.key == stride  # the steep fits took the split...
+        assert split == (unit == 1.0 and coef is not gentle)
     if unit == 1.0:
-        assert bases[0] is bases[1] is bases[2] is not None  # ...its Gram computed once
+        assert bases[0] is bases[1] is bases[2] is bases[3] is not None  # computed once
         np.testing.assert_allclose(
             bases[0], _floored_curvature(Xs, sws, 0 * steep, 4.0), rtol=1e-12
         )  # a floor above every curvature: the weighted Gram itself
     else:
-        assert bases == [None] * 3  # no unscaled Gram in these units
+        assert bases == [None] * 4  # no unscaled Gram in these units
 
 
 def test_every_container_takes_the_same_path():
