@@ -313,7 +313,7 @@ def test_renewals_on_confident_rows_reuse_the_samples_gram(K, unit, monkeypatch)
     softmax's shared one. In units whose products leave float64 the scaled path takes
     over, correct as ever."""
     rng = np.random.default_rng(8)
-    m, d, stride, floor = 3000, 6, 2, 3e-4
+    m, d, stride, floor = 5000, 6, 2, 3e-4  # 2,500 sampled rows: more than one block
     X = rng.standard_normal((m, d)) * unit
     sw = rng.random(m)
     sw[:50] = 0.0
