@@ -310,8 +310,9 @@ def test_renewals_on_confident_rows_reuse_the_samples_gram(K, unit, monkeypatch)
     sample's weighted Gram (computed once, kept) plus the rows above the floor; where
     every row has one curvature c (coefficients 0 but the intercept, as a fit starts),
     c times that Gram: the same matrix as the definition, for two classes and the
-    softmax's shared one. In units whose products leave float64 the scaled path takes
-    over, correct as ever."""
+    softmax's shared one; elsewhere the blocks as before (a first block far from the
+    floor never asks for the split). In units whose products leave float64 the scaled
+    path takes over, correct as ever."""
     rng = np.random.default_rng(8)
     m, d, stride, floor = 5000, 6, 2, 3e-4  # 2,500 sampled rows: more than one block
     X = rng.standard_normal((m, d)) * unit
@@ -320,31 +321,37 @@ def test_renewals_on_confident_rows_reuse_the_samples_gram(K, unit, monkeypatch)
     data = InMemoryData(X, rng.integers(0, 2 if K == 1 else K, m), sw, 2 if K == 1 else K, True)
     Xs, sws = X[::stride] / unit, data.sw[::stride]
     steep = rng.normal(size=(K, d + 1)) * [*[30.0 / unit] * d, 1.0]  # most |z| > 12
+    mid = steep * 0.15  # a third (two classes) or 46% (three) of the rows at the floor
     gentle = steep / 30  # no row at the floor
     level = np.zeros_like(steep)
     level[:, d] = rng.normal(size=K)  # the intercepts alone: one curvature for every row
-    bases, blocks = [], []  # blocks: the calls of the path without the split
-    block = _curvature.curvature_block
+    bases, blocks, asked = [], [], []  # the calls of the path without the split, and of it
+    block, split_call = _curvature.curvature_block, _curvature.FloorSplit.__call__
     monkeypatch.setattr(
         _curvature, "curvature_block", lambda *a, **k: blocks.append(1) or block(*a, **k)
     )
-    for coef in (level, steep, steep * 1.5, gentle):
-        del blocks[:]
+    monkeypatch.setattr(
+        _curvature.FloorSplit, "__call__", lambda *a: asked.append(1) or split_call(*a)
+    )
+    for coef in (level, steep, steep * 1.5, mid, gentle):
+        del blocks[:], asked[:]
         Hn, c, weight = data.curvature(coef, stride, floor, blocks="shared")
         split = not blocks
+        # the first block decides whether the split is asked: not where it is far from it
+        assert bool(asked) == (coef is not gentle)
         r = c / np.append(np.full(d, unit), 1.0)  # H in units of X / unit: H itself overflows
         H = r[:, None] * Hn * r[None, :] / weight
         ref = _floored_curvature(Xs, sws, coef * [*[unit] * d, 1.0], floor) / sws.sum()
         np.testing.assert_allclose(H, ref, rtol=1e-11, atol=1e-13 * np.abs(ref).max())
         bases.append(data.floor_split.base)
-        assert split == (unit == 1.0 and coef is not gentle)
+        assert split == (unit == 1.0 and coef is not gentle and coef is not mid)
     if unit == 1.0:
-        assert bases[0] is bases[1] is bases[2] is bases[3] is not None  # computed once
+        assert bases[0] is bases[1] is bases[2] is bases[4] is not None  # computed once
         np.testing.assert_allclose(
             bases[0], _floored_curvature(Xs, sws, 0 * steep, 4.0), rtol=1e-12
         )  # a floor above every curvature: the weighted Gram itself
     else:
-        assert bases == [None] * 4  # no unscaled Gram in these units
+        assert bases == [None] * 5  # no unscaled Gram in these units
 
 
 def test_every_container_takes_the_same_path():
