@@ -25,7 +25,10 @@ float64 holds (the usual case), c = 1 and X as it is (``_unscaled_grams``).
 Blocks of rows give such triples, and
 ``merge_curvatures`` adds them after rescaling to a common c (the ratios are at most 1:
 nothing overflows). The in-memory data term adds the blocks of its sample; the
-Dask one adds the chunks' triples on the client.
+Dask one adds the chunks' triples on the client. On dense NumPy rows
+(``curvature_of_sample``) a renewal on separated data, most of whose examples
+sit at the floor, takes the floor times the sample's weighted Gram matrix, kept
+for the fit, and adds only the rows above it (``FloorSplit``): the same matrix.
 """
 
 import math
