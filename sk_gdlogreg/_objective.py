@@ -296,8 +296,8 @@ def binary_data_term(X, q, sw, coef, fit_intercept):
     loss += np.log1p(e)
     J = float(np.sum(np.multiply(sw, loss, out=loss)))
     denominator = np.add(1, e, out=loss)
-    dz = np.divide(e, denominator, out=e)  # sigmoid(qz), where qz < 0
-    np.copyto(dz, 1 / denominator, where=qz >= 0)
+    numerator = np.maximum(e, qz >= 0, out=e)  # 1 where qz >= 0 (e <= 1 there), else e
+    dz = np.divide(numerator, denominator, out=e)  # sigmoid(qz)
     dz *= q
     dz *= sw  # backward pass
     grad = np.empty((1, n_features + int(fit_intercept)), dtype=coef.dtype)
