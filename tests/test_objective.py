@@ -272,14 +272,17 @@ def test_weighted_mean_std_against_numpy():
     np.testing.assert_allclose(ss, sd, rtol=1e-6)
 
 
+@pytest.mark.parametrize("block_rows", [400, None])
 @pytest.mark.parametrize("order", ["C", "F"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_dense_statistics_in_one_shifted_read_are_exact_sums(dtype, order, monkeypatch):
+def test_dense_statistics_in_one_shifted_read_are_exact_sums(dtype, order, block_rows, monkeypatch):
     """Dense NumPy X (C order, or F as a DataFrame's values): the shifted one-read
     statistics equal those of exactly rounded sums (math.fsum of the two-pass formula),
     with a mean that dwarfs the spread, rows of zero weight holding huge values, and a
-    first block that weighs nothing; only the columns float64's squares cannot hold
-    (1e200, 1e-300, all zeros) go to the scaled blocks, and those too are exact."""
+    first block that weighs nothing (blocks of 400 rows) or one block (the default);
+    only the columns float64's squares cannot hold (1e200, 1e-300, all zeros) go to
+    the scaled blocks, and those too are exact, the zero-weight 1e300 in their block
+    or not."""
     rng = np.random.default_rng(14)
     m = 3000
     big = 1e200 if dtype == np.float64 else 1e30
@@ -297,7 +300,7 @@ def test_dense_statistics_in_one_shifted_read_are_exact_sums(dtype, order, monke
         return scaled(Xc, sw, xp, block_rows)
 
     monkeypatch.setattr(_stats, "_scaled_mean_std", watched)
-    mean, std = weighted_mean_std(X, s, block_rows=400)
+    mean, std = weighted_mean_std(X, s, block_rows=block_rows)
     assert mean.dtype == std.dtype == np.float64
     # the reference, on the weighted rows only (0 times a huge value is 0, not NaN),
     # each column in units of a power of 2 near its largest value (exact; 1e200 squared
