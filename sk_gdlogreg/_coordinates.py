@@ -113,7 +113,8 @@ def solver_coordinates(mean, std, l2, n_outputs, fit_intercept, auto_steps, xp=n
     constant feature is not centred (the intercept already is that direction,
     and centring it would cancel catastrophically) but scaled by its size; a
     feature too small for 1/std to exist in ``dtype`` (subnormal values) keeps
-    scale 1. A constant learning rate (``auto_steps`` false) moves on the raw
+    scale 1, and no feature is measured in units below 1e-3 sqrt(l2 / curvature).
+    A constant learning rate (``auto_steps`` false) moves on the raw
     coefficients, as the lecture does. Automatic steps move in coordinates
     where each coefficient's curvature is about the same (a diagonal
     preconditioner): the variance of its feature plus the L2 term's share,
@@ -134,13 +135,19 @@ def solver_coordinates(mean, std, l2, n_outputs, fit_intercept, auto_steps, xp=n
     too_small = xp.where(constant, size, std) < 1e3 / info.max  # 1/scale would overflow
     centre = xp.where(constant | too_small, zeros, mean) if fit_intercept else zeros
     tol_scale = xp.where(too_small, ones, xp.where(constant, size, std))
+    # the largest curvature of the log-loss: 1/4 (sigmoid), 1/2 (softmax)
+    curvature = 0.25 if n_outputs == 1 else 0.5
+    # A feature so small that the L2 term's curvature is over a million times its data's
+    # (a constant 1e-200, say) has its coefficient pinned by the penalty: its gradient is
+    # measured in units of 1e-3 sqrt(l2 / curvature), not in its own, where any
+    # coefficient short of 1e-200 of the optimum reads as far from it (such fits ran to
+    # max_iter). Features of ordinary size keep their spread.
+    tol_scale = xp.maximum(tol_scale, zeros + 1e-3 * (l2 / curvature) ** 0.5)
     tol_coords = Standardization(
         xp.astype(centre, dtype), xp.astype(tol_scale, dtype), fit_intercept, xp
     )
     if not auto_steps:
         return tol_coords, Raw(tol_coords.scale, fit_intercept, xp), None
-    # the largest curvature of the log-loss: 1/4 (sigmoid), 1/2 (softmax)
-    curvature = 0.25 if n_outputs == 1 else 0.5
     spread = xp.where(constant, zeros, std)
     # not centred (no intercept, or a constant feature): the raw second moment
     uncentred = (constant | too_small) if fit_intercept else ones > 0

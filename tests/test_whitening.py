@@ -1,5 +1,7 @@
 """Whitened coordinates: the change of variables, and what it buys on ill-conditioned data."""
 
+import warnings
+
 import numpy as np
 import pytest
 import reference
@@ -51,6 +53,52 @@ def test_curvature_is_the_hessian_for_two_classes():
         ]
     )
     np.testing.assert_allclose(H, fd, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("K", [1, 3])
+def test_curvature_keeps_the_l2_term_of_a_column_of_tiny_values(K):
+    """A constant column of 1e-200: its L2 term l2 / c^2 leaves float64 in the column's
+    own units. The matrix is then in units where it is finite, and H = diag(c) Hn diag(c)
+    has l2 on that diagonal (plus a data part 1e-400 of it) and the same entries elsewhere
+    as without that column."""
+    rng = np.random.default_rng(8)
+    m, d, l2 = 400, 4, 0.01
+    X = rng.standard_normal((m, d))
+    X[:, 2] = 1e-200
+    y = rng.integers(0, 2 if K == 1 else K, m)
+    theta = rng.normal(size=(K, d + 1)) * 0.3
+    data = InMemoryData(X, y, np.ones(m), 2 if K == 1 else K, True)
+    Hn, c = Objective(data, l2).curvature(theta, 1000, blocks="class")
+    H = c[:, None] * Hn * c[None, :]
+    assert np.all(np.isfinite(Hn)) and np.all(np.isfinite(c))
+    np.testing.assert_allclose(H[..., 2, 2], l2, rtol=1e-12)
+    keep = [0, 1, 3, 4]
+    data_kept = InMemoryData(X[:, [0, 1, 3]], y, np.ones(m), 2 if K == 1 else K, True)
+    Hn_k, c_k = Objective(data_kept, l2).curvature(theta[:, keep], 1000, blocks="class")
+    H_kept = c_k[:, None] * Hn_k * c_k[None, :]
+    np.testing.assert_allclose(H[..., keep, :][..., keep], H_kept, rtol=1e-12, atol=1e-300)
+
+
+@pytest.mark.parametrize("preconditioner", ["auto", "diagonal"])
+def test_a_constant_column_of_tiny_values_changes_no_fit(preconditioner):
+    """A constant column of 1e-200 beside standardized features: the fit is the one
+    without it (lbfgs's on the other columns), its coefficient about 0, in about as many
+    iterations and without a warning. The whitened fit stalled 7e-3 above the optimum
+    (its L2 term understated 1e88-fold), the diagonal one ran to max_iter (its gradient
+    measured in units of 1e-200)."""
+    X, y = correlated(3000, 8, seed=3)
+    X = StandardScaler().fit_transform(np.linalg.qr(X)[0])  # well conditioned for both paths
+    Xt = np.insert(X, 5, 1e-200, axis=1)
+    ref = LogisticRegression(tol=1e-12, max_iter=10_000).fit(X, y)
+    kw = dict(preconditioner=preconditioner, tol=1e-8)
+    base = GDLogisticRegression(**kw).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est = GDLogisticRegression(**kw).fit(Xt, y)
+    assert est.n_iter_ <= 2 * base.n_iter_ + 5, (est.n_iter_, base.n_iter_)
+    assert abs(est.coef_[0, 5]) < 1e-150
+    np.testing.assert_allclose(np.delete(est.coef_, 5, axis=1), ref.coef_, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(est.intercept_, ref.intercept_, rtol=0, atol=1e-6)
 
 
 def test_per_class_curvature_is_the_softmax_hessians_diagonal_blocks(monkeypatch):
