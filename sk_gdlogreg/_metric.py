@@ -161,7 +161,9 @@ class Metric:
             if n_outputs > 1:
                 K = n_outputs
                 ridge = np.zeros(p)  # the L2 term in these coordinates: l2 / scale^2
-                ridge[: self.n_features] = l2 / scale**2
+                # (as (sqrt(l2) / scale)^2: a scale of 1e-200 squares to 0, and 0 / 0
+                # made the matrix NaN for an L1 fit with a constant column of 1e-200)
+                ridge[: self.n_features] = (l2**0.5 / scale) ** 2
                 Hd = H - np.diag(ridge)
                 shift = np.diag(ridge)
                 if self.fit_intercept:
