@@ -22,10 +22,10 @@ the largest absolute value of each column of ``[X 1]`` in the rows seen, so
 that Hn is computed on columns scaled to at most 1 and stays in range whatever
 the units of X (1e160 or 1e-300); or, on NumPy rows in units whose products
 float64 holds (the usual case), c = 1 and X as it is (``_unscaled_grams``).
-Blocks of rows give such triples, and
-``merge_curvatures`` adds them after rescaling to a common c (the ratios are at most 1:
-nothing overflows). The in-memory data term adds the blocks of its sample; the
-Dask one adds the chunks' triples on the client. On dense NumPy rows
+Blocks of rows give such triples, and ``merge_curvatures`` adds them after
+rescaling to a common c, each column's the largest of the blocks where it is not 0
+(the ratios are at most 1: nothing overflows). The in-memory data term adds the
+blocks of its sample; the Dask one adds the chunks' triples on the client. On dense NumPy rows
 (``curvature_of_sample``) a renewal on separated data, most of whose examples
 sit at the floor, takes the floor times the sample's weighted Gram matrix, kept
 for the fit, and adds only the rows above it (``FloorSplit``): the same matrix.
@@ -243,16 +243,35 @@ def _weighted_gram(Xn, omega, fit_intercept, xp, overwrite):
 
 
 def merge_curvatures(parts, xp=np):
-    """The ``(Hn, c, weight)`` of the rows of all ``parts``, rescaled to a common c."""
+    """The ``(Hn, c, weight)`` of the rows of all ``parts``, rescaled to a common c.
+
+    The common c of a column is the largest c of the parts where that column is not 0
+    (its diagonal there non-zero): a part that holds only zeros in it, whose c is 1 by
+    convention, says nothing of its size. Taken into the maximum, that 1 put a column
+    of 1e-300 in units where its squares underflowed to 0, and the L1 metric of such
+    data was not positive definite.
+    """
     parts = [part for part in parts if part is not None]
-    c = parts[0][1]
-    for _, c_k, _ in parts[1:]:
-        c = xp.maximum(c, c_k)
+    live = [_nonzero_columns(Hn_k, xp) for Hn_k, _, _ in parts]
+    c = None
+    for (_, c_k, _), on in zip(parts, live):
+        size = xp.where(on, c_k, xp.zeros_like(c_k))
+        c = size if c is None else xp.maximum(c, size)
+    c = xp.where(c > 0, c, xp.ones_like(c))
     Hn = 0
-    for Hn_k, c_k, _ in parts:
-        r = c_k / c  # at most 1
+    for (Hn_k, c_k, _), on in zip(parts, live):
+        r = xp.where(on, c_k / c, xp.zeros_like(c))  # at most 1
         Hn = Hn + r[:, None] * Hn_k * r[None, :]
     return Hn, c, math.fsum(w for _, _, w in parts)
+
+
+def _nonzero_columns(Hn, xp):
+    """Whether each column of ``[X 1]`` has a non-zero diagonal entry in Hn (one matrix,
+    a stack of K or K x K blocks: in any of them)."""
+    p = Hn.shape[-1]
+    eye = xp.eye(p, dtype=Hn.dtype, device=Hn.device)
+    diagonal = xp.abs(xp.sum(Hn * eye, axis=-1))
+    return xp.reshape(xp.max(xp.reshape(diagonal, (-1, p)), axis=0), (p,)) > 0
 
 
 def _gram_rows(n_features):

@@ -139,18 +139,25 @@ def test_metric_fit_matches_tight_saga(solver, K, C, l1_ratio):
     assert 0 < np.sum(coef == 0) < coef.size  # a support that is not trivial
 
 
+@pytest.mark.parametrize("column", ["constant", "one value"])
 @pytest.mark.parametrize("K, l1_ratio", [(3, 1.0), (3, 0.5), (2, 1.0)])
-def test_a_constant_column_of_tiny_values_changes_no_l1_fit(K, l1_ratio):
-    """A constant column of 1e-200 (beside the intercept it could only shift it): the L1
-    and elastic-net fits are saga's on the other columns, that column's coefficients
-    exactly 0, without a warning. With K > 2 classes and no L2 term the metric's L2 share
-    l2 / scale^2 was 0 / 0 there (a scale of 1e-200 squares to 0): a LinAlgError."""
+def test_a_column_of_tiny_values_changes_no_l1_fit(K, l1_ratio, column):
+    """A column of 1e-200 (constant: beside the intercept it could only shift it) or of
+    zeros but one 1e-300: the L1 and elastic-net fits are saga's on the other columns,
+    that column's coefficients exactly 0, without a warning. With K > 2 classes and no
+    L2 term the metric's L2 share l2 / scale^2 was 0 / 0 for the constant (a scale of
+    1e-200 squares to 0); the single value's curvature was merged in the units of the
+    blocks of zeros, where it squared to 0: LinAlgErrors both."""
     X, y = _standardized(3000, 12, K)
     ref = fit_saga(X, y, C=0.05, l1_ratio=l1_ratio)
+    tiny = np.full(3000, 1e-200)
+    if column == "one value":
+        tiny = np.zeros(3000)
+        tiny[17] = 1e-300
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         ours = GDLogisticRegression(C=0.05, l1_ratio=l1_ratio, tol=1e-10)
-        ours.fit(np.insert(X, 4, 1e-200, axis=1), y)
+        ours.fit(np.insert(X, 4, tiny, axis=1), y)
     assert np.all(ours.coef_[:, 4] == 0)
     assert_allclose(np.delete(ours.coef_, 4, axis=1), ref.coef_, atol=1e-6)
     centred = (lambda b: b - b.mean()) if K > 2 else (lambda b: b)  # defined up to a shift

@@ -79,6 +79,27 @@ def test_curvature_keeps_the_l2_term_of_a_column_of_tiny_values(K):
     np.testing.assert_allclose(H[..., keep, :][..., keep], H_kept, rtol=1e-12, atol=1e-300)
 
 
+def test_merged_curvature_keeps_the_size_of_a_column_that_is_zero_in_some_blocks():
+    """Blocks of rows where a column is all 0 (its c there 1 by convention) do not set its
+    common c: a column of 1e-300 merged at c = 1 squared to 0 (and the L1 metric of such
+    data was not positive definite). H = diag(c) Hn diag(c) is the definition."""
+    rng = np.random.default_rng(9)
+    X = rng.standard_normal((400, 4))
+    X[:, 2] = 0.0
+    X[:50, 2] = rng.standard_normal(50) * 1e-300  # in the first block only
+    sw = np.full(400, 1 / 400)
+    coef = np.zeros((1, 5))  # every example's curvature 1/4
+    blocks = (slice(0, 200), slice(200, 400))
+    parts = [_curvature.curvature_block(X[b], sw[b], coef, True, 3e-4) for b in blocks]
+    Hn, c, weight = _curvature.merge_curvatures(parts)
+    assert c[2] == parts[0][1][2] and weight == pytest.approx(1.0)
+    unit = np.array([1, 1, 2.0**-997, 1, 1])  # near that column's size, a power of 2
+    r = c / unit
+    Xa = np.column_stack([X, np.ones(400)]) / unit
+    ref = Xa.T @ ((sw * 0.25)[:, None] * Xa)
+    np.testing.assert_allclose(r[:, None] * Hn * r[None, :], ref, rtol=1e-12, atol=0)
+
+
 @pytest.mark.parametrize("preconditioner", ["auto", "diagonal"])
 def test_a_constant_column_of_tiny_values_changes_no_fit(preconditioner):
     """A constant column of 1e-200 beside standardized features: the fit is the one
