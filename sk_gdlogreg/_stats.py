@@ -37,9 +37,11 @@ def block_stats(Xb, w, xp=np):
     if not W > 0:
         return None
     xb = xp.astype(Xb, acc, copy=True)  # one copy of the block: X is never written
-    # rows that weigh nothing count as zeros: a huge value there must not set c (the
-    # others' squares would underflow in its units) nor meet its weight (0 * inf)
-    xb = xp.where(xp.reshape(w > 0, (-1, 1)), xb, xp.zeros_like(xb))
+    positive = w > 0
+    if not bool(xp.all(positive)):
+        # rows that weigh nothing count as zeros (X is finite: 0 * x is 0): a huge value
+        # there must not set c, the others' squares underflowing in its units
+        xb *= xp.astype(xp.reshape(positive, (-1, 1)), acc)
     c = xp.maximum(xp.max(xb, axis=0), -xp.min(xb, axis=0))  # max |x|, without |X|
     c = xp.where(c > 0, c, xp.ones_like(c))
     xb /= c
