@@ -269,8 +269,7 @@ def _nonzero_columns(Hn, xp):
     """Whether each column of ``[X 1]`` has a non-zero diagonal entry in Hn (one matrix,
     a stack of K or K x K blocks: in any of them)."""
     p = Hn.shape[-1]
-    eye = xp.eye(p, dtype=Hn.dtype, device=Hn.device)
-    diagonal = xp.abs(xp.sum(Hn * eye, axis=-1))
+    diagonal = xp.abs(xp.linalg.diagonal(Hn))  # of the last two axes, without a p x p eye
     return xp.reshape(xp.max(xp.reshape(diagonal, (-1, p)), axis=0), (p,)) > 0
 
 
