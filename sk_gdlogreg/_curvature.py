@@ -78,13 +78,12 @@ def curvature_block(
     """
     acc = accumulator(xp, device)
     n_features = Xb.shape[1]
+    if coef.shape[0] > 1 and blocks == "joint":
+        with np.errstate(over="ignore", invalid="ignore"):
+            p = xp.exp(log_softmax(_logits(Xb, coef, fit_intercept, xp), xp))
+        return _joint_block(Xb, swb, p, fit_intercept, floor, xp, device, acc)
     if curvature is None:
-        with np.errstate(over="ignore", invalid="ignore"):  # huge logits: a is 0 or 1
-            z = logits(Xb, xp.astype(coef, Xb.dtype), fit_intercept)  # no float64 copy of X
-            if coef.shape[0] > 1 and blocks == "joint":
-                p = xp.exp(log_softmax(z, xp))
-                return _joint_block(Xb, swb, p, fit_intercept, floor, xp, device, acc)
-            curvature = _example_curvature(z, blocks, xp)
+        curvature = _sample_curvature(Xb, coef, fit_intercept, blocks, xp)
     sw = xp.astype(swb, acc)
     curvature = xp.clip(xp.astype(curvature, acc), min=floor * 0.25)
     # one column of weights per matrix: omega_i of example i in each
@@ -405,8 +404,12 @@ def curvature_of_sample(Xs, sws, coef, fit_intercept, floor, blocks, split, key)
     )  # fmt: skip
 
 
-def _sample_curvature(Xs, coef, fit_intercept, blocks):
-    """``_example_curvature`` of the rows Xs (NumPy) at ``coef``."""
+def _sample_curvature(Xs, coef, fit_intercept, blocks, xp=np):
+    """``_example_curvature`` of the rows Xs at ``coef``."""
     with np.errstate(over="ignore", invalid="ignore"):  # huge logits: a is 0 or 1
-        z = logits(Xs, coef.astype(Xs.dtype, copy=False), fit_intercept)
-        return _example_curvature(z, blocks, np)
+        return _example_curvature(_logits(Xs, coef, fit_intercept, xp), blocks, xp)
+
+
+def _logits(Xs, coef, fit_intercept, xp):
+    """The logits of the rows Xs, coef in X's dtype: no float64 copy of X."""
+    return logits(Xs, xp.astype(coef, Xs.dtype), fit_intercept)
