@@ -260,7 +260,8 @@ def merge_curvatures(parts, xp=np):
     Hn = 0
     for (Hn_k, c_k, _), on in zip(parts, live):
         r = xp.where(on, c_k / c, xp.zeros_like(c))  # at most 1
-        Hn = Hn + r[:, None] * Hn_k * r[None, :]
+        # in common units already (unscaled blocks, c = 1), nothing to rescale
+        Hn = Hn + (Hn_k if bool(xp.all(r == 1)) else r[:, None] * Hn_k * r[None, :])
     return Hn, c, math.fsum(w for _, _, w in parts)
 
 
