@@ -241,7 +241,7 @@ def _path_on_fold(X, y, sample_weight, train, test, *, l1_ratio, Cs, settings, c
             # at this C. The previous C's, a Newton-like metric with its L2 term, made
             # the steps overshoot when C grew by orders (J up 50-fold, 1,000 iterations)
             if coords is not None and plan.recondition.blocks == "joint":
-                coords = plan.recondition(theta)
+                coords = plan.renewed_coords(theta)
             result, coords = plan.run(
                 theta, max_iter=est.max_iter, tol=est.tol, coords=coords, return_coords=True
             )

@@ -67,6 +67,14 @@ class Plan:
             return (result, last[0]) if return_coords else result
 
 
+    def renewed_coords(self, theta):
+        """``recondition(theta)`` with BLAS on one thread, as in ``run``: a product's last
+        bits depend on BLAS's threads, and the path's results must not depend on
+        whether its fits run in this process or in workers (``n_jobs``)."""
+        with _blocks.one_blas_thread(self.problem.xp is np):
+            return self.recondition(theta)
+
+
 # --- The path's hook (GDLogisticRegressionCV): whitened coordinates kept from one C to
 # the next. ``Plan.run(theta0, coords=W, return_coords=True)`` starts in the whitened
 # coordinates W at step 1 instead of the standardized ones, and returns with the result
