@@ -66,7 +66,6 @@ class Plan:
             )
             return (result, last[0]) if return_coords else result
 
-
     def renewed_coords(self, theta):
         """``recondition(theta)`` with BLAS on one thread, as in ``run``: a product's last
         bits depend on BLAS's threads, and the path's results must not depend on
