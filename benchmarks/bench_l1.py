@@ -107,6 +107,27 @@ def problems():
             0.5,
             "correlated (cond 1e3) 50,000 x 100, C=0.05, elastic net l1_ratio=0.5",
         ),
+        "iris_C100_l1": (
+            lambda: bundled("iris"),
+            100.0,
+            1.0,
+            "iris standardized (3 classes, nearly separated), C=100, L1",
+        ),
+        "wine_l1": (lambda: bundled("wine"), 1.0, 1.0, "wine standardized (3 classes), C=1, L1"),
+        "digits_l1": (
+            lambda: bundled("digits"),
+            0.1,
+            1.0,
+            "digits standardized (10 classes), C=0.1, L1",
+        ),
+        "three_classes_20k_l1": (
+            lambda: standardized(
+                classification(20_000, 40, n_informative=20, n_classes=3, class_sep=2.0)
+            ),
+            1.0,
+            1.0,
+            "3 classes 20,000 x 40 standardized (class_sep=2), C=1, L1",
+        ),
         "sparse_text_l1": (
             lambda: sparse_text(200_000, 1_000),
             10.0,
@@ -121,6 +142,14 @@ def problems():
             "features, diagonal steps",
         ),
     }
+
+
+def bundled(name):
+    """A dataset bundled with scikit-learn, standardized."""
+    from sklearn import datasets
+
+    X, y = getattr(datasets, f"load_{name}")(return_X_y=True)
+    return (X - X.mean(0)) / np.where(X.std(0) > 0, X.std(0), 1.0), y
 
 
 def doubling(fit, X, y_idx, C, l1_ratio, cap, target):
@@ -165,6 +194,9 @@ def peers(X, y, C, l1_ratio):
         return fit
 
     out.append(("sklearn saga", sklearn("saga")))
+    if len(np.unique(y)) > 2:  # multinomial: saga and cyanure minimize this objective
+        out.append(("cyanure", cyanure(X, y, C, l1_ratio, "multinomial")))
+        return out
     if l1_ratio == 1.0:
         out.append(("sklearn liblinear", sklearn("liblinear", intercept_scaling=100.0)))
     try:
@@ -202,27 +234,37 @@ def peers(X, y, C, l1_ratio):
         out.append(("glum irls-cd", glum_fit))
     except ImportError:
         log("(glum is not installed: left out)")
+    out.append(("cyanure", cyanure(X, y, C, l1_ratio)))
+    return [(label, fit) for label, fit in out if fit is not None]
+
+
+def cyanure(X, y, C, l1_ratio, multi_class="auto"):
+    """cyanure's fit(max_iter), or None (said so) where it is not installed."""
     try:
         from cyanure.estimators import LogisticRegression as CyanureLR
-
-        def cyanure_fit(max_iter):
-            penalty = "l1" if l1_ratio == 1.0 else "elasticnet"
-            est = CyanureLR(
-                penalty=penalty,
-                lambda_1=l1_ratio / (C * m),
-                lambda_2=(1 - l1_ratio) / (C * m),
-                fit_intercept=True,
-                tol=1e-12,
-                max_iter=max_iter,
-                n_threads=1,
-                verbose=False,
-            ).fit(X, y)
-            return est.coef_.reshape(1, -1), est.intercept_, int(np.max(est.n_iter_))
-
-        out.append(("cyanure", cyanure_fit))
     except ImportError:
         log("(cyanure is not installed: left out)")
-    return out
+        return None
+    m = X.shape[0]
+
+    def cyanure_fit(max_iter):
+        est = CyanureLR(
+            penalty="l1" if l1_ratio == 1.0 else "elasticnet",
+            lambda_1=l1_ratio / (C * m),
+            lambda_2=(1 - l1_ratio) / (C * m),
+            fit_intercept=True,
+            tol=1e-12,
+            max_iter=max_iter,
+            n_threads=1,
+            verbose=False,
+            multi_class=multi_class,
+        ).fit(X, y)
+        if multi_class == "auto":
+            return est.coef_.reshape(1, -1), est.intercept_, int(np.max(est.n_iter_))
+        # multinomial: coef_ is d x K, intercept_ 1 x K
+        return est.coef_.T, np.ravel(est.intercept_), int(np.max(est.n_iter_))
+
+    return cyanure_fit
 
 
 def warm_up():
