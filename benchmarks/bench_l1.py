@@ -28,6 +28,10 @@ Solvers, each on the same objective:
   (+ lambda_2/2 ||w||^2)``: ``lambda_1 = rho / (C m)``,
   ``lambda_2 = (1 - rho) / (C m)``; n_threads=1.
 
+With more than two classes only saga and cyanure (``multi_class="multinomial"``)
+minimize the same objective: liblinear is one-vs-rest, skglm's and glum's
+logistic models are binary.
+
 The mappings are checked by the result itself: every solver's F is computed
 here from its coefficients, and a wrong mapping would miss the target ("gap").
 Peers without a per-iteration hook are fitted with max_iter = 1, 2, 4, ...
