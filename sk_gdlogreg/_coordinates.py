@@ -318,15 +318,17 @@ SPARSE_SPEED = BLAS3_SPEED * SPARSE_PRODUCT_SPEED
 PASSES_PER_RENEWAL = 10
 
 
-def whitening_pays(n_samples, n_features, sample_rows, n_stored=None):
+def whitening_pays(n_samples, n_features, sample_rows, n_stored=None, grams=1, size=None):
     """Whether the curvature matrix is cheap next to the passes it saves.
 
     A pass reads the ``n_stored`` stored values of X (``n_samples * n_features``
     for dense arrays, the non-zeros of a sparse matrix). The matrix of
     ``sample_rows`` rows costs ``sample_rows * p^2`` multiply-adds in BLAS-3 on
     dense rows, or about ``sample_rows * (values per row)^2`` in a sparse product
-    on sparse ones (the cheaper of the two is used), plus ``p^3 / 3`` for its
-    factorization: at most PASSES_PER_RENEWAL passes' worth is spent. For dense
+    on sparse ones (the cheaper of the two is used), plus ``size^3 / 3`` for its
+    factorization (``size``: p = d + 1 unless said; K (d + 1) for the metric of a
+    multinomial L1 fit, with ``grams`` = K^2 products where it is the whole
+    softmax Hessian): at most PASSES_PER_RENEWAL passes' worth is spent. For dense
     X that is ``sample_rows * p <= 250 * n_samples``. Measured where it decides:
     a 200,000 x 1,000 text matrix of 50 values a row took 1.9 s per matrix
     against 30 ms per pass, and stays diagonal. And there must be rows enough
@@ -336,21 +338,19 @@ def whitening_pays(n_samples, n_features, sample_rows, n_stored=None):
     stored values: the path depends on the problem, not on the array's type.
     """
     p = n_features + 1
-    return (
-        p <= MAX_WHITEN_COEFS
-        and renewal_passes(n_samples, n_features, sample_rows, n_stored) <= PASSES_PER_RENEWAL
-        and n_samples >= 2 * p
-    )
+    passes = renewal_passes(n_samples, n_features, sample_rows, n_stored, grams, size)
+    return p <= MAX_WHITEN_COEFS and passes <= PASSES_PER_RENEWAL and n_samples >= 2 * p
 
 
-def renewal_passes(n_samples, n_features, sample_rows, n_stored=None):
+def renewal_passes(n_samples, n_features, sample_rows, n_stored=None, grams=1, size=None):
     """The cost of one curvature matrix and its factorization, in passes over X
     (the cost model of ``whitening_pays``)."""
     p = n_features + 1
+    size = p if size is None else size
     n_stored = n_samples * n_features if n_stored is None else n_stored
     per_row = n_stored / max(n_samples, 1)
     dense, sparse = sample_rows * p * p / BLAS3_SPEED, sample_rows * per_row**2 / SPARSE_SPEED
-    return (min(dense, sparse) + p**3 / 3 / BLAS3_SPEED) / max(n_stored, 1)
+    return (grams * min(dense, sparse) + size**3 / 3 / BLAS3_SPEED) / max(n_stored, 1)
 
 
 # Multinomial fits whose K per-class matrices cost more than this many passes
@@ -367,21 +367,20 @@ COSTLY_RENEWAL_PASSES = 5.0
 # iris 12 / 31, wine 12 / 29 (default fits 11 / 26 and 12 / 21 iterations);
 # digits 22 / 46, but its 100 blocks cost 270 passes a renewal: per class.
 JOINT_MAX_COEFS = 256
-# The metric of a multinomial L1 fit is the whole Hessian (``blocks="joint"``, on
-# sqrt(K) times fewer rows, as above) where its K^2 blocks cost at most
-# PASSES_PER_RENEWAL passes by the model, or at most this many multiply-adds
-# (sampled rows times the K (d + 1) coefficients squared; about 40 ms at one
-# thread), which small tables' iterations repay: each is a Lasso of K (d + 1)
-# coefficients. Else one matrix shared by the classes, coupled as at uniform
-# probabilities (``_metric.Metric``), which on separated classes misses how
-# their curvatures differ. Measured (default fit at tol=1e-6, joint / shared,
-# one thread): iris at C=100 22 / 399 iterations (0.12x the time), three
-# separable classes of 1,500 x 8 at C=100 118 / 3,000 (max_iter, warned), wine
-# 14 / 34 (0.49x), digits at C=0.1 14 / 105 (0.28x), 20,000 x 40 with 3 classes
-# 15 / 43 (0.41x), 50,000 x 60 with 10 classes 13 / 27 (0.76x); but 20,000 x 100
-# with 5 classes (46 passes' worth, 2.3e9) 1.19x, 5,000 x 200 with 4 (131
-# passes, 3.2e9) 1.26x and 50,000 x 60 with 20 (89 passes, 6.7e9) 1.14x: shared.
-L1_JOINT_PRODUCT = 1e9
+# The metric of a multinomial L1 fit has K (d + 1) coefficients: its factorization
+# costs K^3 times one class's, and each step solves a Lasso on it. It is the whole
+# Hessian (``blocks="joint"``: K^2 products, on sqrt(K) times fewer rows as above)
+# where that costs at most PASSES_PER_RENEWAL passes by the model of
+# ``whitening_pays``, else one matrix shared by the classes, coupled as at uniform
+# probabilities (``_metric.Metric``) where that does, else the diagonal path.
+# Measured (default fits at tol=1e-6, one thread; whole / shared / diagonal):
+# iris at C=100 22 / 399 / 1,033 iterations (the whole Hessian 0.12x the shared
+# matrix's time), three separable classes of 1,500 x 8 at C=100 118 / 3,000
+# (max_iter) / 415, wine 14 / 34 / 61, 20,000 x 40 with 3 classes 15 / 43 / 448
+# (0.41x the shared matrix's time). The factorization was counted at d + 1
+# coefficients before: digits (model: 296 passes whole, 35 shared), 2,000 x 100
+# with 10 classes (73 shared) and 5,000 x 200 with 4 (15) took the metric path
+# at 2.6x, 11x and 1.4x the diagonal path's time.
 
 
 def whitening(objective, l1, preconditioner, auto_steps, coords=None):
@@ -423,16 +422,14 @@ def whitening(objective, l1, preconditioner, auto_steps, coords=None):
     blocks = "class" if per_class else "shared"
     if per_class and K * n_coefs <= JOINT_MAX_COEFS and K * K * passes <= PASSES_PER_RENEWAL:
         blocks = "joint"
-    if preconditioner == "auto" and not (
-        n_coefs <= MAX_WHITEN_COEFS
-        and whitening_pays(m, objective.n_features, sample_rows, objective.data.n_stored)
-    ):
+    d, n_stored = objective.n_features, objective.data.n_stored
+    pays = whitening_pays(m, d, sample_rows, n_stored, size=n_coefs)
+    if l1 and K > 1:  # the whole Hessian where it pays, else the shared matrix
+        rows = min(m, max(int(WHITEN_SAMPLE_ROWS / K**0.5), 10 * d))
+        if whitening_pays(m, d, rows, n_stored, grams=K * K, size=n_coefs):
+            blocks, sample_rows, pays = "joint", rows, True
+    if preconditioner == "auto" and not (n_coefs <= MAX_WHITEN_COEFS and pays):
         return None
-    if l1 and K > 1:  # (the same decision as above: whether the metric pays)
-        rows = min(m, max(int(WHITEN_SAMPLE_ROWS / K**0.5), 10 * objective.n_features))
-        joint = K * K * renewal_passes(m, objective.n_features, rows, objective.data.n_stored)
-        if joint <= PASSES_PER_RENEWAL or rows * n_coefs**2 <= L1_JOINT_PRODUCT:
-            blocks, sample_rows = "joint", rows
     xp = objective.xp
 
     def recondition(theta):

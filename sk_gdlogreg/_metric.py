@@ -133,7 +133,7 @@ class Metric:
 
     With K > 2 classes the coefficients are a K x p matrix, and M acts on all
     of it. Where the curvature is the whole softmax Hessian (``blocks="joint"``,
-    K x K blocks; see ``_coordinates.L1_JOINT_PRODUCT`` for where) M is that
+    K x K blocks, where they are cheap: see ``_coordinates.whitening``) M is that
     Hessian, its common shift of the classes exactly the L2 term's. Else it is
     ``(K / (K - 1)) (I - 1 1^T / K) (x) Hd + I (x) R``, with Hd the data
     term's share of H (the curvature of each class, shared) and R the L2
