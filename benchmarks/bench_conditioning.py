@@ -24,10 +24,7 @@ problem runs under threadpool_limits(1) (BLAS, OpenMP and the package's row
 blocks, all solvers) and with the default threads, both counts printed; and one
 GDLogisticRegression() fit at its defaults (tol=1e-4, max_iter=1000) tells
 whether it warns. On a shared machine the default-threads timings suffer when
-other work holds the cores: the load average is printed with the tables. The
-package's compiled pass (numba, on X of 20 million values or more: the wide
-problem) is loaded before any timing: a process's first such fit pays about
-0.5 s for it once, which would fall on whichever GD run came first.
+other work holds the cores: the load average is printed with the tables.
 
     python benchmarks/bench_conditioning.py --quick   # 5-7 min on 2 busy cores
     python benchmarks/bench_conditioning.py           # full: about 1-1.5 h (estimated)
@@ -487,27 +484,6 @@ def figure(results, path, setting):
     fig.savefig(path, dpi=100)
 
 
-def load_compiled_pass():
-    """Load numba and the package's cached compiled loops (the pass and the column
-    statistics, float64 and float32) on a tiny problem; False where numba is not
-    installed (the fits then take the NumPy pass). The statistics' loops were left out:
-    from the cache they load in 6 ms, but where it was cold the first float32 fit of
-    bench_memory compiled them (2.3 s against 0.24 s, and 5 MB more in its peak)."""
-    import importlib.util
-
-    from sk_gdlogreg._backends import InMemoryData
-    from sk_gdlogreg._stats import weighted_mean_std
-
-    if importlib.util.find_spec("numba") is None:
-        return False
-    for dtype in (np.float64, np.float32):
-        X = np.ones((64, 3), dtype=dtype)
-        data = InMemoryData(X, np.arange(64) % 2, np.ones(64), 2, True, compiled=True)
-        data.loss_grad(np.zeros((1, 4), dtype=dtype))
-        weighted_mean_std(X, np.full(64, 1 / 64), compiled=True)
-    return True
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller problems, a 5 s cap")
@@ -532,7 +508,6 @@ def main():
             parser.error(f"unknown problems {sorted(unknown)}; choose from {list(todo)}")
         todo = {n: todo[n] for n in names}
     settings = thread_settings(args.threads)
-    load_compiled_pass()
     start, load_start = time.perf_counter(), os.getloadavg()
     results = [
         run_problem(name, build, C, l1, settings, cap) for name, (build, C, l1) in todo.items()

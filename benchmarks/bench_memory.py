@@ -49,7 +49,6 @@ from threadpoolctl import threadpool_limits
 from sk_gdlogreg import GDLogisticRegression, _coordinates
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_conditioning import load_compiled_pass  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 LINES, DATA = [], {"cases": []}
@@ -162,28 +161,6 @@ def measure(name, X, y):
     )
 
 
-def warm_up_compiled_pass():
-    """Loads numba and compiles the pass for float64 and float32 before any measurement.
-
-    The dense problems are large enough for the compiled pass (``_objective``'s
-    COMPILED_MIN_VALUES); the first such fit in a process also imports numba and
-    compiles (or loads from cache) its loops, Python objects that tracemalloc counts
-    once per process, whatever the size of X. Logged on its own line.
-    """
-    tracemalloc.start()
-    loaded = load_compiled_pass()
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    if not loaded:
-        log("numba is not installed: the dense fits take the NumPy pass")
-        return
-    log(
-        f"loading numba and the compiled pass, once per process: {peak / 1e6:.1f} MB "
-        "(not counted below)"
-    )
-    log()
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller problems, for a smoke test")
@@ -207,7 +184,6 @@ def main():
     log(f"load average at start: {os.getloadavg()}")
     log()
     with threadpool_limits(1):
-        warm_up_compiled_pass()
         m, d = 200_000 // scale, 100
         for dtype in (np.float64, np.float32):
             X, y = dense_problem(m, d, dtype, rng)

@@ -161,9 +161,8 @@ class InMemoryData(DataTerm):
         environment allows (``_blocks.default_n_threads``).
     compiled : bool, default=None
         Whether J and its gradient are computed by the compiled loops of
-        ``_kernel.py`` (numba) or by ``data_term``; None: the compiled loops
-        where they apply and X is large enough to repay loading numba
-        (``compiled_data_term``).
+        ``_kernel.py`` (the C extension) or by NumPy; None: the compiled loops
+        where they apply (``compiled_data_term``).
     """
 
     def __init__(
@@ -173,15 +172,17 @@ class InMemoryData(DataTerm):
         self.X = X
         self.sw = sample_weight / xp.sum(sample_weight)
         self.term = None
-        if compiled is None or compiled:  # asked for: whatever the size of X
-            self.term = _objective.compiled_data_term(X, xp, n_classes, 0 if compiled else None)
-        self.compiled = self.term is not None  # numba's loops (and column statistics)
+        if compiled is None or compiled:
+            self.term = _objective.compiled_data_term(X, xp, n_classes)
+        self.compiled = self.term is not None  # the compiled loops (and column statistics)
         if compiled and self.term is None:
             raise ValueError(
-                "the compiled data term needs numba, two classes and C-ordered float NumPy X"
+                "the compiled data term needs the C extension (built by pip install), "
+                "two classes and C-ordered float NumPy X"
             )
-        if self.term is not None:  # the compiled loops take class indices
-            self.Y = np.asarray(y, dtype=np.intp)
+        if self.term is not None:  # q = 1 - 2y and the weights in float64, once
+            self.Y = 1.0 - 2.0 * (np.asarray(y) == 1)
+            self.sw = np.asarray(self.sw, dtype=np.float64)
         elif _objective.softmax_applies(X, xp, n_classes):  # class indices in X's dtype
             self.term, self.Y = _objective.softmax_data_term, np.asarray(y, dtype=X.dtype)
             self.sw = np.asarray(self.sw, dtype=X.dtype)

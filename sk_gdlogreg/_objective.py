@@ -30,15 +30,14 @@ compute the same numbers where they apply, with ``data_term`` as their
 reference: ``softmax_data_term`` (more than two classes on NumPy or SciPy
 data, the element-wise part by scikit-learn's compiled loss),
 ``binary_data_term`` (two classes on dense NumPy X: the same operations with
-fewer arrays) and the numba loops of ``_kernel.py`` (two classes, large dense X,
-the ``fast`` extra).
+fewer arrays) and the compiled loops of ``_kernel.py`` (two classes, dense X in
+C order, where the C extension is built).
 
 This module knows nothing of estimators or labels: arrays in, numbers out.
 """
 
 import abc
 import functools
-import importlib.util
 
 import numpy as np
 import scipy.sparse as sp
@@ -251,35 +250,26 @@ class DataTerm(abc.ABC):
         """``(Hn, c, weight)`` of the rows 0, stride, 2 stride, ... (see ``curvature_block``)."""
 
 
-# Loading numba and the cached compiled pass costs about half a second in a new
-# process (measured: a first fit of breast cancer 500 ms with it, 25 ms without);
-# the pass saves about 20 ms an iteration on 40 million values (400,000 x 100)
-# and little on small tables. It is used where X holds at least this many values.
-COMPILED_MIN_VALUES = 20_000_000
+def compiled_data_term(X, xp=np, n_classes=2):
+    """``_kernel.data_term`` (the C extension) where it applies to X, else None.
 
-
-def compiled_data_term(X, xp=np, n_classes=2, min_values=None):
-    """``_kernel.data_term`` (numba) where it applies to X, else None.
-
-    Two classes, dense NumPy X in C order, float32 or float64, of at least
-    ``min_values`` values (None: COMPILED_MIN_VALUES), with numba installed
-    (the ``fast`` extra): numba is imported only then.
+    Two classes, dense NumPy X in C order, float32 or float64, aligned (an array
+    received over a network may not be), with the extension built
+    (``_kernel.AVAILABLE``).
     """
-    min_values = COMPILED_MIN_VALUES if min_values is None else min_values
+    from . import _kernel
+
     applies = (
-        n_classes == 2
+        _kernel.AVAILABLE
+        and n_classes == 2
         and xp is np
         and type(X) is np.ndarray
         and X.dtype in (np.float32, np.float64)
         and X.flags.c_contiguous
-        and X.size >= min_values
-        and importlib.util.find_spec("numba") is not None
+        and X.flags.aligned
+        and X.dtype.isnative
     )
-    if not applies:
-        return None
-    from . import _kernel
-
-    return _kernel.data_term
+    return _kernel.data_term if applies else None
 
 
 def binary_data_term(X, q, sw, coef, fit_intercept):

@@ -113,10 +113,11 @@ def test_sparse_equals_dense():
     dense = GDLogisticRegressionCV(Cs=4, cv=3).fit(X, y)
     sparse = GDLogisticRegressionCV(Cs=4, cv=3).fit(sp.csr_matrix(X), y)
     assert_array_equal(sparse.n_iter_, dense.n_iter_)
-    # rounding only; the whitened coordinates kept along the path (raw features:
-    # an ill-conditioned Cholesky) carry it from one C to the next
-    assert_allclose(sparse.coefs_paths_, dense.coefs_paths_, rtol=1e-8, atol=1e-12)
-    assert_allclose(sparse.coef_, dense.coef_, rtol=1e-8, atol=1e-12)
+    # rounding only (dense X takes the compiled pass, sparse X NumPy's); the whitened
+    # coordinates kept along the path (raw features: an ill-conditioned Cholesky) carry
+    # it from one C to the next: 5e-8 relative at most on this data
+    assert_allclose(sparse.coefs_paths_, dense.coefs_paths_, rtol=1e-7, atol=1e-12)
+    assert_allclose(sparse.coef_, dense.coef_, rtol=1e-7, atol=1e-12)
 
 
 def test_results_do_not_depend_on_n_jobs():

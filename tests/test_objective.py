@@ -196,7 +196,7 @@ def test_binary_numpy_pass_is_data_term_to_the_last_bit(fit_intercept, dtype, sc
     X, y, s, coef = make_problem(3000, 7, 1, dtype=dtype, scale=scale)
     s[::5] = 0.0
     coef = coef[:, : 7 + fit_intercept]
-    data = objective(X, y, s, 1, fit_intercept).data
+    data = InMemoryData(X, y, s, 2, fit_intercept, compiled=False)  # NumPy's pass
     assert data.term is _objective.binary_data_term
     sw = s / s.sum()
     with np.errstate(over="ignore"):
