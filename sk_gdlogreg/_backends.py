@@ -95,9 +95,7 @@ def _prepare_in_memory(X, y, sample_weight, settings):
     else:
         data = InMemoryData(X_fit, y_fit, s_fit, n_classes, settings.fit_intercept, xp_fit)
     with _blocks.one_blas_thread(xp_fit is np):  # the same numbers in any thread (see _blocks)
-        mean, std = weighted_mean_std(
-            X_fit, s_fit, xp_fit, compiled=getattr(data, "compiled", False)
-        )
+        mean, std = weighted_mean_std(X_fit, s_fit, xp_fit)
     metadata = None if sample_weight is None else {"sample_weight": sample_weight}
     return FitData(
         data=data,
@@ -174,7 +172,7 @@ class InMemoryData(DataTerm):
         self.term = None
         if compiled is None or compiled:
             self.term = _objective.compiled_data_term(X, xp, n_classes)
-        self.compiled = self.term is not None  # the compiled loops (and column statistics)
+        self.compiled = self.term is not None  # the compiled loops
         if compiled and self.term is None:
             raise ValueError(
                 "the compiled data term needs the C extension (built by pip install), "

@@ -1,4 +1,4 @@
-/* The binary model's pass and the column statistics of dense X, compiled.
+/* The binary model's pass over dense X, compiled.
  *
  * A C extension built by ``pip install .`` (setuptools; optional: where it
  * cannot be built, the NumPy pass runs instead). ``_kernel.py`` is its Python
@@ -72,89 +72,6 @@ typedef void (*softplus_fn)(double *, double *, Py_ssize_t);
 static pass_f64 run_f64 = binary_f64;
 static pass_f32 run_f32 = binary_f32;
 static softplus_fn run_softplus = softplus_sigmoid;
-
-/* Column statistics: blocks of ``rows`` rows, each read four times while in the
- * cache (its largest |x| per column rounded up to a power of 2, c_b; the least and
- * largest x of its weighted rows; the weighted mean of x / c_b; the weighted sum
- * of squared deviations from it), merged as they come by Chan et al.'s formula on
- * the larger c of the two. A column whose weighted rows hold one value gets that
- * mean and M2 = 0 exactly (the merged means round off the value by up to 1e-14 of
- * it, and the spread left was taken for a feature). Returns W. */
-#define COLUMN_STATS(FUNC, T)                                                            \
-    static double FUNC(const T *X, Py_ssize_t m, Py_ssize_t p, const double *sw,          \
-                       Py_ssize_t rows, double *mean, double *M2, double *c,              \
-                       double *cb, double *inv, double *mb, double *m2b, double *lo,      \
-                       double *hi)                                                        \
-    {                                                                                      \
-        double W = 0.0;                                                                    \
-        for (Py_ssize_t j = 0; j < p; j++) {                                               \
-            mean[j] = M2[j] = c[j] = 0.0;                                                  \
-            lo[j] = INFINITY;                                                              \
-            hi[j] = -INFINITY;                                                             \
-        }                                                                                  \
-        for (Py_ssize_t start = 0; start < m; start += rows) {                             \
-            Py_ssize_t stop = start + rows < m ? start + rows : m;                         \
-            double Wb = 0.0;                                                               \
-            for (Py_ssize_t i = start; i < stop; i++)                                      \
-                Wb += sw[i];                                                               \
-            if (!(Wb > 0.0))                                                               \
-                continue;                                                                  \
-            for (Py_ssize_t j = 0; j < p; j++)                                             \
-                cb[j] = 0.0;                                                               \
-            for (Py_ssize_t i = start; i < stop; i++)                                      \
-                for (Py_ssize_t j = 0; j < p; j++) {                                       \
-                    double v = fabs((double)X[i * p + j]);                                 \
-                    cb[j] = v > cb[j] ? v : cb[j];                                         \
-                }                                                                          \
-            for (Py_ssize_t i = start; i < stop; i++)                                      \
-                if (sw[i] > 0.0)                                                           \
-                    for (Py_ssize_t j = 0; j < p; j++) {                                   \
-                        double v = (double)X[i * p + j];                                   \
-                        lo[j] = v < lo[j] ? v : lo[j];                                     \
-                        hi[j] = v > hi[j] ? v : hi[j];                                     \
-                    }                                                                      \
-            for (Py_ssize_t j = 0; j < p; j++) {                                           \
-                int e = 0;                                                                 \
-                if (cb[j] > 0.0) {                                                         \
-                    frexp(cb[j], &e);                                                      \
-                    e = e < -1020 ? -1020 : (e > 1023 ? 1023 : e);                         \
-                }                                                                          \
-                cb[j] = ldexp(1.0, e);                                                     \
-                inv[j] = ldexp(1.0, -e);                                                   \
-                mb[j] = m2b[j] = 0.0;                                                      \
-            }                                                                              \
-            for (Py_ssize_t i = start; i < stop; i++)                                      \
-                for (Py_ssize_t j = 0; j < p; j++)                                         \
-                    mb[j] += sw[i] * ((double)X[i * p + j] * inv[j]);                      \
-            for (Py_ssize_t j = 0; j < p; j++)                                             \
-                mb[j] /= Wb;                                                               \
-            for (Py_ssize_t i = start; i < stop; i++)                                      \
-                for (Py_ssize_t j = 0; j < p; j++) {                                       \
-                    double dev = (double)X[i * p + j] * inv[j] - mb[j];                    \
-                    m2b[j] += sw[i] * dev * dev;                                           \
-                }                                                                          \
-            double total = W + Wb;                                                         \
-            for (Py_ssize_t j = 0; j < p; j++) {                                           \
-                double cn = c[j] > cb[j] ? c[j] : cb[j];                                   \
-                double r_old = c[j] / cn, r_new = cb[j] / cn;                              \
-                double delta = mb[j] * r_new - mean[j] * r_old;                            \
-                mean[j] = mean[j] * r_old + delta * (Wb / total);                          \
-                M2[j] = M2[j] * (r_old * r_old) + m2b[j] * (r_new * r_new)                 \
-                        + delta * delta * (W * Wb / total);                                \
-                c[j] = cn;                                                                 \
-            }                                                                              \
-            W = total;                                                                     \
-        }                                                                                  \
-        for (Py_ssize_t j = 0; j < p; j++)                                                 \
-            if (lo[j] == hi[j]) { /* one value: c is a power of 2, lo / c exact */         \
-                mean[j] = lo[j] / c[j];                                                    \
-                M2[j] = 0.0;                                                               \
-            }                                                                              \
-        return W;                                                                          \
-    }
-
-COLUMN_STATS(stats_f64, double)
-COLUMN_STATS(stats_f32, float)
 
 /* --- Python's side: buffers checked, then the loops without the GIL. --- */
 
@@ -246,52 +163,11 @@ static PyObject *py_softplus_sigmoid(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
-static PyObject *py_column_stats(PyObject *self, PyObject *args)
-{
-    PyObject *oX, *osw, *omean, *oM2, *oc, *oscratch;
-    Py_ssize_t rows;
-    if (!PyArg_ParseTuple(args, "OOnOOOO", &oX, &osw, &rows, &omean, &oM2, &oc, &oscratch))
-        return NULL;
-    Buffers bufs = {.n = 0};
-    Py_buffer *X = get(&bufs, oX, "X", 2, 0, 1), *sw = NULL, *mean = NULL, *M2 = NULL,
-              *c = NULL, *s = NULL;
-    if (X && (sw = get(&bufs, osw, "sw", 1, 0, 0)) && (mean = get(&bufs, omean, "mean", 1, 1, 0))
-        && (M2 = get(&bufs, oM2, "M2", 1, 1, 0)) && (c = get(&bufs, oc, "c", 1, 1, 0))
-        && (s = get(&bufs, oscratch, "scratch", 1, 1, 0))) {
-        Py_ssize_t m = X->shape[0], p = X->shape[1];
-        if (length(sw) != m || length(mean) != p || length(M2) != p || length(c) != p
-            || length(s) != 6 * p || rows < 1) {
-            PyErr_SetString(PyExc_ValueError, "column_stats: the arrays' lengths do not match X");
-            s = NULL;
-        }
-    }
-    if (!s) {
-        release(&bufs);
-        return NULL;
-    }
-    Py_ssize_t m = X->shape[0], p = X->shape[1];
-    double *scratch = s->buf, W;
-    Py_BEGIN_ALLOW_THREADS
-    if (X->itemsize == 8)
-        W = stats_f64(X->buf, m, p, sw->buf, rows, mean->buf, M2->buf, c->buf, scratch,
-                      scratch + p, scratch + 2 * p, scratch + 3 * p, scratch + 4 * p,
-                      scratch + 5 * p);
-    else
-        W = stats_f32(X->buf, m, p, sw->buf, rows, mean->buf, M2->buf, c->buf, scratch,
-                      scratch + p, scratch + 2 * p, scratch + 3 * p, scratch + 4 * p,
-                      scratch + 5 * p);
-    Py_END_ALLOW_THREADS
-    release(&bufs);
-    return PyFloat_FromDouble(W);
-}
-
 static PyMethodDef methods[] = {
     {"binary", py_binary, METH_VARARGS,
      "binary(X, q, sw, w, b, grad) -> (J, db): adds dW into grad (see _kernel.py)"},
     {"softplus_sigmoid", py_softplus_sigmoid, METH_VARARGS,
      "softplus_sigmoid(t, a): t := softplus(t), a := sigmoid(t), in place"},
-    {"column_stats", py_column_stats, METH_VARARGS,
-     "column_stats(X, sw, rows, mean, M2, c, scratch) -> W (see _kernel.py)"},
     {NULL, NULL, 0, NULL},
 };
 

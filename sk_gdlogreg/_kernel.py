@@ -1,4 +1,4 @@
-"""The data term of the binary model and the column statistics, compiled: one read of X.
+"""The data term of the binary model, compiled: J and its gradient in one read of X.
 
 ``_ckernel.c``, a C extension that ``pip install .`` builds (setuptools; where
 no C compiler is found the package installs without it, ``AVAILABLE`` is
@@ -64,28 +64,3 @@ def data_term(X, q, sw, coef, fit_intercept):
     if fit_intercept:
         grad[0, n_features] = db
     return J, grad
-
-
-# Rows per block of the column statistics: a block of 100 float64 columns (128 KB)
-# stays in the CPU's cache for the block's three readings.
-STATS_BLOCK_BYTES = 2**17
-
-
-def column_stats(X, sw):
-    """``_stats.Stats`` of dense C-ordered NumPy X (float32 or float64) under weights sw.
-
-    Each block of rows is read four times while it is in the cache: its largest
-    |x| per column rounded up to a power of 2 (c_b), the least and largest x of
-    its weighted rows, the weighted mean of x / c_b, the weighted sum of squared
-    deviations from it (the two-pass formula, exact where the mean dwarfs the
-    spread). The blocks are merged as they come by Chan et al.'s formula, on the
-    larger c of the two (the ratios are at most 1: nothing overflows or underflows
-    whatever X's units). A column whose weighted rows hold one value has that
-    mean and M2 = 0 exactly. Returns (W, mean, M2, c).
-    """
-    p = X.shape[1]
-    rows = max(16, STATS_BLOCK_BYTES // (max(p, 1) * X.dtype.itemsize))
-    mean, M2, c = np.empty(p), np.empty(p), np.empty(p)
-    sw = np.ascontiguousarray(sw, dtype=np.float64)
-    W = _ckernel.column_stats(X, sw, rows, mean, M2, c, np.empty(6 * p))
-    return W, mean, M2, np.where(c > 0, c, 1.0)

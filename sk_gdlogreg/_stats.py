@@ -80,18 +80,14 @@ def mean_std(stats, xp=np):
 BLOCK_ROWS, SHIFTED_BLOCK_BYTES = 1024, 2**20
 
 
-def weighted_mean_std(X, sw, xp=np, block_rows=None, compiled=False):
+def weighted_mean_std(X, sw, xp=np, block_rows=None):
     """Column means and standard deviations under non-negative weights ``sw``.
 
     Dense NumPy X is read once, in blocks of rows, by ``_shifted_mean_std``
     where float64 holds its squares (the usual case); other dense X (and
     columns that leave that range) in blocks scaled by their largest |x|
     (``block_stats``), without the temporary copy that ``X - mean`` would
-    make; ``compiled=True`` (dense C-ordered NumPy X, the C extension
-    built: where the fit's compiled pass runs) by ``_kernel.column_stats``,
-    the same statistics in one read of X from memory (NumPy's blocks take
-    eight: 142 ms against 45 ms on 400,000 x 100, one thread, measured when
-    these loops were compiled by numba).
+    make.
 
     Sparse X (CSR or CSC) is read as it is by scikit-learn's compiled
     ``mean_variance_axis`` where its values are float64 in a range whose squares
@@ -101,10 +97,6 @@ def weighted_mean_std(X, sw, xp=np, block_rows=None, compiled=False):
     either way. NumPy computes
     and returns float64; other namespaces X's dtype.
     """
-    if compiled:
-        from ._kernel import column_stats
-
-        return mean_std(Stats(*column_stats(X, sw)))
     if xp is np and not sp.issparse(X):
         rows = block_rows or max(1, SHIFTED_BLOCK_BYTES // (8 * max(X.shape[1], 1)))
         shifted = _shifted_mean_std(X, sw, rows)
