@@ -172,14 +172,13 @@ class InMemoryData(DataTerm):
         self.term = None
         if compiled is None or compiled:
             self.term = _objective.compiled_data_term(X, xp, n_classes)
-        self.compiled = self.term is not None  # the compiled loops
         if compiled and self.term is None:
             raise ValueError(
                 "the compiled data term needs the C extension (built by pip install), "
                 "two classes and C-ordered float NumPy X"
             )
         if self.term is not None:  # q = 1 - 2y and the weights in float64, once
-            self.Y = 1.0 - 2.0 * (np.asarray(y) == 1)
+            self.Y = 1 - 2 * _objective.targets(y, n_classes, np.float64, xp)
             self.sw = np.asarray(self.sw, dtype=np.float64)
         elif _objective.softmax_applies(X, xp, n_classes):  # class indices in X's dtype
             self.term, self.Y = _objective.softmax_data_term, np.asarray(y, dtype=X.dtype)
