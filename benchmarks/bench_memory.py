@@ -31,7 +31,6 @@ import argparse
 import json
 import os
 import platform
-import sys
 import time
 import tracemalloc
 import warnings
@@ -47,8 +46,6 @@ from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
 from sk_gdlogreg import GDLogisticRegression, _coordinates
-
-sys.path.insert(0, str(Path(__file__).parent))
 
 RESULTS = Path(__file__).parent / "results"
 LINES, DATA = [], {"cases": []}
