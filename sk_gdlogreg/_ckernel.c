@@ -14,10 +14,13 @@
  * allocated. Sums are in double whatever X's type. The GIL is released while
  * the loops run, so that threads over blocks of rows run at once.
  *
- * Only IEEE arithmetic: no reassociation (the dot products keep 8 partial
- * sums, in a fixed order, which the compiler may hold in vector registers), no
- * assumption that values are finite: an overflow gives inf or NaN, as NumPy's
- * pass does.
+ * Only IEEE arithmetic: no reassociation (a dot product keeps 16 partial sums
+ * in four vectors, added in a fixed order), no assumption that values are
+ * finite: an overflow gives inf or NaN, as NumPy's pass does. setup.py
+ * compiles it with -fno-trapping-math, GCC's promise that no program traps on
+ * floating-point exceptions (Clang's default), without which GCC keeps the
+ * branches of the polynomials' loops and runs them one row at a time; the
+ * results are the same IEEE operations either way.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -25,8 +28,22 @@
 #include <stdint.h>
 #include <string.h>
 
+#if !defined(__GNUC__) && !defined(__clang__)
+#error "the loops use GCC's and Clang's vector extensions: the NumPy pass runs instead"
+#endif
+
 #define CHUNK 16
-#define LANES 8
+
+/* Four doubles, which the compiler maps to the instruction set's vectors (two
+ * SSE2 registers, or one AVX2), and loads of four values, aligned or not. */
+typedef double vec4 __attribute__((vector_size(32)));
+typedef float vec4f __attribute__((vector_size(16)));
+#define load_f64(p) ({ vec4 v_; memcpy(&v_, (p), sizeof v_); v_; })
+#define load_f32(p) ({ vec4f v_; memcpy(&v_, (p), sizeof v_); __builtin_convertvector(v_, vec4); })
+
+/* The polynomials' loops unrolled whole, so that their loops over rows are
+ * compiled to vectors (GCC unrolls at most 16 steps by itself). */
+#define UNROLL_ALL _Pragma("GCC unroll 32")
 
 /* The hot loops are compiled for the baseline instruction set (SSE2 on x86-64)
  * and, where GCC or Clang builds for x86-64, once more for AVX2 with FMA, which

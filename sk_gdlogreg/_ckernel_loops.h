@@ -22,6 +22,7 @@ static void NAME(softplus_sigmoid)(double *restrict t, double *restrict a, Py_ss
             memcpy(&bits2[i], &k2, 8);
             double r = (x - k * LN2_HI) - k * LN2_LO;
             double p = 0.0;
+            UNROLL_ALL
             for (int j = 0; j < EXP_TERMS; j++)
                 p = p * r + EXP_TAYLOR[j];
             ac[i] = p;
@@ -38,6 +39,7 @@ static void NAME(softplus_sigmoid)(double *restrict t, double *restrict a, Py_ss
             double s = e / (2.0 + e);
             double s_sq = s * s;
             double p = 0.0;
+            UNROLL_ALL
             for (int j = 0; j < ATANH_TERMS; j++)
                 p = p * s_sq + ATANH_SERIES[j];
             double ti = tc[i];
@@ -48,45 +50,95 @@ static void NAME(softplus_sigmoid)(double *restrict t, double *restrict a, Py_ss
     }
 }
 
-/* The pass over the m x d rows X of type T (q = 1 - 2y, sw the weights, w and b
- * the coefficients): returns J, sets *db_out, adds dW into grad. */
-#define BINARY_PASS(FUNC, T)                                                                \
-    TARGET                                                                                  \
-    static double FUNC(const T *restrict X, Py_ssize_t m, Py_ssize_t d,                    \
-                       const double *restrict q, const double *restrict sw,                 \
-                       const double *restrict w, double b, double *restrict grad,           \
-                       double *db_out)                                                      \
+/* The loops for X of type T (SUF: f64 or f32), whose four values at p LOAD
+ * reads as a vector of doubles. */
+#define TYPED_LOOPS(SUF, T, LOAD)                                                           \
+                                                                                            \
+    /* z = x . w for a row x of length d: 16 partial sums in four vectors, added in a     \
+     * fixed order (the last 8 and 4 values into the first vectors, then the rest one by   \
+     * one), so that four sums are in flight while the row streams in from memory. */     \
+    TARGET static inline double NAME(forward_##SUF)(const T *restrict x, Py_ssize_t d,     \
+                                                    const double *restrict w)              \
     {                                                                                       \
-        double t[CHUNK], a[CHUNK], J = 0.0, db = 0.0;                                       \
-        Py_ssize_t d8 = d - d % LANES;                                                      \
+        vec4 s0 = {0.0, 0.0, 0.0, 0.0}, s1 = s0, s2 = s0, s3 = s0;                          \
+        Py_ssize_t j = 0;                                                                   \
+        for (; j + 16 <= d; j += 16) {                                                      \
+            s0 += LOAD(x + j) * load_f64(w + j);                                            \
+            s1 += LOAD(x + j + 4) * load_f64(w + j + 4);                                    \
+            s2 += LOAD(x + j + 8) * load_f64(w + j + 8);                                    \
+            s3 += LOAD(x + j + 12) * load_f64(w + j + 12);                                  \
+        }                                                                                   \
+        if (j + 8 <= d) {                                                                   \
+            s0 += LOAD(x + j) * load_f64(w + j);                                            \
+            s1 += LOAD(x + j + 4) * load_f64(w + j + 4);                                    \
+            j += 8;                                                                         \
+        }                                                                                   \
+        if (j + 4 <= d) {                                                                   \
+            s2 += LOAD(x + j) * load_f64(w + j);                                            \
+            j += 4;                                                                         \
+        }                                                                                   \
+        vec4 c = (s0 + s1) + (s2 + s3);                                                     \
+        double z = (c[0] + c[1]) + (c[2] + c[3]);                                           \
+        for (; j < d; j++)                                                                  \
+            z += (double)x[j] * w[j];                                                       \
+        return z;                                                                           \
+    }                                                                                       \
+                                                                                            \
+    /* grad += dz[r] x_r for the R rows from x, row after row as R separate updates      \
+     * would add them, with grad read and written once: BACKWARD(R) defines it. */          \
+    BACKWARD(SUF, T, LOAD, 4)                                                               \
+    BACKWARD(SUF, T, LOAD, 1)                                                               \
+                                                                                            \
+    /* The pass over the m x d rows X (q = 1 - 2y, sw the weights, w and b the           \
+     * coefficients): returns J, sets *db_out, adds dW into grad. */                        \
+    TARGET static double NAME(binary_##SUF)(const T *restrict X, Py_ssize_t m, Py_ssize_t d, \
+                                            const double *restrict q,                      \
+                                            const double *restrict sw,                     \
+                                            const double *restrict w, double b,            \
+                                            double *restrict grad, double *db_out)         \
+    {                                                                                       \
+        double t[CHUNK], a[CHUNK], dz[CHUNK], J = 0.0, db = 0.0;                            \
         for (Py_ssize_t start = 0; start < m; start += CHUNK) {                             \
-            Py_ssize_t n = m - start < CHUNK ? m - start : CHUNK;                           \
-            for (Py_ssize_t i = 0; i < n; i++) { /* the forward pass: LANES partial sums */ \
-                const T *x = X + (start + i) * d;                                           \
-                double s[LANES] = {0.0};                                                    \
-                for (Py_ssize_t j = 0; j < d8; j += LANES)                                  \
-                    for (int k = 0; k < LANES; k++)                                         \
-                        s[k] += (double)x[j + k] * w[j + k];                                \
-                double z = ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7])); \
-                for (Py_ssize_t j = d8; j < d; j++)                                         \
-                    z += (double)x[j] * w[j];                                               \
-                t[i] = q[start + i] * (z + b);                                              \
-            }                                                                               \
+            Py_ssize_t n = m - start < CHUNK ? m - start : CHUNK, i;                        \
+            const T *x = X + start * d;                                                     \
+            for (i = 0; i < n; i++) /* the forward pass, a row at a time */                 \
+                t[i] = q[start + i] * (NAME(forward_##SUF)(x + i * d, d, w) + b);           \
             NAME(softplus_sigmoid)(t, a, n);                                                \
-            for (Py_ssize_t i = 0; i < n; i++) { /* the backward pass */                    \
-                Py_ssize_t r = start + i;                                                   \
-                const T *x = X + r * d;                                                     \
-                J += sw[r] * t[i];                                                          \
-                double dz = sw[r] * q[r] * a[i];                                            \
-                for (Py_ssize_t j = 0; j < d; j++)                                          \
-                    grad[j] += dz * (double)x[j];                                           \
-                db += dz;                                                                   \
+            for (i = 0; i < n; i++) {                                                       \
+                J += sw[start + i] * t[i];                                                  \
+                dz[i] = sw[start + i] * q[start + i] * a[i];                                \
+                db += dz[i];                                                                \
             }                                                                               \
+            for (i = 0; i + 4 <= n; i += 4) /* the backward pass, four rows at a time */    \
+                NAME(backward4_##SUF)(x + i * d, d, dz + i, grad);                          \
+            for (; i < n; i++)                                                              \
+                NAME(backward1_##SUF)(x + i * d, d, dz + i, grad);                          \
         }                                                                                   \
         *db_out = db;                                                                       \
         return J;                                                                           \
     }
 
-BINARY_PASS(NAME(binary_f64), double)
-BINARY_PASS(NAME(binary_f32), float)
-#undef BINARY_PASS
+#define BACKWARD(SUF, T, LOAD, R)                                                           \
+    TARGET static inline void NAME(backward##R##_##SUF)(const T *restrict x, Py_ssize_t d, \
+                                                        const double *restrict dz,         \
+                                                        double *restrict grad)             \
+    {                                                                                       \
+        Py_ssize_t j = 0;                                                                   \
+        for (; j + 4 <= d; j += 4) {                                                        \
+            vec4 g = load_f64(grad + j);                                                    \
+            for (int r = 0; r < R; r++)                                                     \
+                g += dz[r] * LOAD(x + r * d + j);                                           \
+            memcpy(grad + j, &g, sizeof g);                                                 \
+        }                                                                                   \
+        for (; j < d; j++) {                                                                \
+            double g = grad[j];                                                             \
+            for (int r = 0; r < R; r++)                                                     \
+                g += dz[r] * (double)x[r * d + j];                                          \
+            grad[j] = g;                                                                    \
+        }                                                                                   \
+    }
+
+TYPED_LOOPS(f64, double, load_f64)
+TYPED_LOOPS(f32, float, load_f32)
+#undef TYPED_LOOPS
+#undef BACKWARD
