@@ -19,7 +19,7 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_X_y
 
-from . import _blocks, _objective, lecture
+from . import _blocks, _kernel, _objective, lecture
 from ._curvature import FloorSplit, curvature_of_rows, curvature_of_sample
 from ._data import FitData, check_two_classes, class_weights
 from ._objective import DataTerm
@@ -189,7 +189,8 @@ class InMemoryData(DataTerm):
         else:  # the labels as data_term takes them
             self.term = _objective.data_term
             self.Y = _objective.targets(y, n_classes, X.dtype, xp)
-        # blocks of rows: dense NumPy X of more than one block (one block is one call)
+        # blocks of rows: dense NumPy X of more than one block (one block is one call);
+        # the compiled loops take their blocks in one call per thread
         self.blocked = xp is np and not sp.issparse(X) and _blocks.n_blocks(X) > 1
         if n_threads is None:
             n_threads = _blocks.default_n_threads() if self.blocked else 1
@@ -207,6 +208,8 @@ class InMemoryData(DataTerm):
         )
 
     def loss_grad(self, coef):
+        if self.term is _kernel.data_term:
+            return self.term(self.X, self.Y, self.sw, coef, self.fit_intercept, self.n_threads)
         if self.blocked:
             return _blocks.over_rows(
                 self.term, self.X, self.Y, self.sw, coef, self.fit_intercept, self.n_threads

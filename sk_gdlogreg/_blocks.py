@@ -115,6 +115,35 @@ def over_rows(fn, X, Y, sw, coef, fit_intercept, n_threads=1):
     return float(J), grad.astype(coef.dtype, copy=False)
 
 
+def over_ranges(work, count, n_threads=1):
+    """``work(first, last)`` on the blocks 0 .. count - 1, in contiguous ranges, one
+    per thread (the calling thread takes the first); every thread joined before it
+    returns. For work that releases the GIL and writes each block's result in its own
+    place (the compiled loops): which thread ran a block changes nothing.
+    """
+    n_threads = max(1, min(n_threads, count // MIN_BLOCKS_PER_THREAD))
+    bounds = [count * t // n_threads for t in range(n_threads + 1)]
+    errors = []
+
+    def run(first, last):
+        try:
+            work(first, last)
+        except BaseException as error:  # re-raised in the calling thread
+            errors.append(error)
+
+    threads = [
+        threading.Thread(target=run, args=bounds[t : t + 2], daemon=True)
+        for t in range(1, n_threads)
+    ]
+    for t in threads:
+        t.start()
+    run(bounds[0], bounds[1])
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+
+
 def default_n_threads():
     """Threads for a pass, from the environment's limits, at most MAX_THREADS."""
     from ._sklearn import openmp_effective_n_threads

@@ -128,36 +128,57 @@ static Py_buffer *get(Buffers *bufs, PyObject *obj, const char *name, int ndim, 
 
 static Py_ssize_t length(Py_buffer *view) { return view->ndim ? view->shape[0] : 1; }
 
+/* binary(X, q, sw, w, b, rows, first, last, J, db, G): for each block i of ``rows``
+ * rows of X with first <= i < last, that block's J into J[i], db into db[i] and
+ * dW into the row G[i] (set, not added to). One call runs many blocks, so that
+ * the blocks threads share cost no Python work each. */
 static PyObject *py_binary(PyObject *self, PyObject *args)
 {
-    PyObject *oX, *oq, *osw, *ow, *ograd;
+    PyObject *oX, *oq, *osw, *ow, *oJ, *odb, *oG;
     double b;
-    if (!PyArg_ParseTuple(args, "OOOOdO", &oX, &oq, &osw, &ow, &b, &ograd))
+    Py_ssize_t rows, first, last;
+    if (!PyArg_ParseTuple(args, "OOOOdnnnOOO", &oX, &oq, &osw, &ow, &b, &rows, &first, &last,
+                          &oJ, &odb, &oG))
         return NULL;
     Buffers bufs = {.n = 0};
-    Py_buffer *X = get(&bufs, oX, "X", 2, 0, 1), *q = NULL, *sw = NULL, *w = NULL, *g = NULL;
+    Py_buffer *X = get(&bufs, oX, "X", 2, 0, 1), *q = NULL, *sw = NULL, *w = NULL, *J = NULL,
+              *db = NULL, *G = NULL;
     if (X && (q = get(&bufs, oq, "q", 1, 0, 0)) && (sw = get(&bufs, osw, "sw", 1, 0, 0))
-        && (w = get(&bufs, ow, "w", 1, 0, 0)) && (g = get(&bufs, ograd, "grad", 1, 1, 0))) {
+        && (w = get(&bufs, ow, "w", 1, 0, 0)) && (J = get(&bufs, oJ, "J", 1, 1, 0))
+        && (db = get(&bufs, odb, "db", 1, 1, 0)) && (G = get(&bufs, oG, "G", 2, 1, 0))) {
         Py_ssize_t m = X->shape[0], d = X->shape[1];
-        if (length(q) != m || length(sw) != m || length(w) != d || length(g) != d) {
+        Py_ssize_t count = rows > 0 ? (m + rows - 1) / rows : 0;
+        if (length(q) != m || length(sw) != m || length(w) != d) {
             PyErr_SetString(PyExc_ValueError, "binary: the arrays' lengths do not match X");
-            g = NULL;
+            G = NULL;
+        } else if (rows <= 0 || first < 0 || last > count || first > last
+                   || length(J) != count || length(db) != count || G->shape[0] != count
+                   || G->shape[1] != d) {
+            PyErr_SetString(PyExc_ValueError, "binary: the blocks do not match X");
+            G = NULL;
         }
     }
-    if (!g) {
+    if (!G) {
         release(&bufs);
         return NULL;
     }
     Py_ssize_t m = X->shape[0], d = X->shape[1];
-    double J, db;
+    double *Jb = J->buf, *dbb = db->buf, *Gb = G->buf;
     Py_BEGIN_ALLOW_THREADS
-    if (X->itemsize == 8)
-        J = run_f64(X->buf, m, d, q->buf, sw->buf, w->buf, b, g->buf, &db);
-    else
-        J = run_f32(X->buf, m, d, q->buf, sw->buf, w->buf, b, g->buf, &db);
+    for (Py_ssize_t i = first; i < last; i++) {
+        Py_ssize_t start = i * rows, n = m - start < rows ? m - start : rows;
+        double *grad = Gb + i * d;
+        memset(grad, 0, d * sizeof(double));
+        if (X->itemsize == 8)
+            Jb[i] = run_f64((const double *)X->buf + start * d, n, d, (const double *)q->buf + start,
+                            (const double *)sw->buf + start, w->buf, b, grad, dbb + i);
+        else
+            Jb[i] = run_f32((const float *)X->buf + start * d, n, d, (const double *)q->buf + start,
+                            (const double *)sw->buf + start, w->buf, b, grad, dbb + i);
+    }
     Py_END_ALLOW_THREADS
     release(&bufs);
-    return Py_BuildValue("dd", J, db);
+    Py_RETURN_NONE;
 }
 
 static PyObject *py_softplus_sigmoid(PyObject *self, PyObject *args)
@@ -182,7 +203,7 @@ static PyObject *py_softplus_sigmoid(PyObject *self, PyObject *args)
 
 static PyMethodDef methods[] = {
     {"binary", py_binary, METH_VARARGS,
-     "binary(X, q, sw, w, b, grad) -> (J, db): adds dW into grad (see _kernel.py)"},
+     "binary(X, q, sw, w, b, rows, first, last, J, db, G): the blocks' J, db and dW"},
     {"softplus_sigmoid", py_softplus_sigmoid, METH_VARARGS,
      "softplus_sigmoid(t, a): t := softplus(t), a := sigmoid(t), in place"},
     {NULL, NULL, 0, NULL},

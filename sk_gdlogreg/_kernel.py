@@ -14,8 +14,8 @@ path of every other input. They compute the same numbers, one row at a time:
 so each row of X is read once, while it is in the CPU's cache, and there is
 no temporary the size of X's rows (z, a, dz are numbers, not arrays). The
 NumPy pass reads each block of rows twice (``X @ w``, then ``dz @ X``) and
-makes a dozen small arrays per block. The loops release the GIL: the threads
-of ``_blocks.over_rows`` run them on blocks of rows at the same time.
+makes a dozen small arrays per block. The loops release the GIL: threads run
+them on blocks of rows at the same time (``data_term``).
 
 exp and log1p are polynomials (``softplus_sigmoid``) computed on a chunk of
 16 rows at once, within a few units in the last place of libm's, which
@@ -39,6 +39,8 @@ per row are one BLAS matrix product: K classes stay there.
 
 import numpy as np
 
+from . import _blocks
+
 try:
     from . import _ckernel
 except ImportError:  # not built: the NumPy pass everywhere
@@ -54,15 +56,34 @@ def softplus_sigmoid(t):
     return out, a
 
 
-def data_term(X, q, sw, coef, fit_intercept):
-    """``_objective.binary_data_term``'s J and gradient (``q = 1 - 2 Y``, float64)."""
-    n_features = X.shape[1]
+def data_term(X, q, sw, coef, fit_intercept, n_threads=1):
+    """``_objective.binary_data_term``'s J and gradient (``q = 1 - 2 Y``, float64).
+
+    In ``_blocks.block_rows(X)`` rows at a time, as the NumPy pass takes them,
+    the blocks shared among ``n_threads`` threads in contiguous ranges
+    (``_blocks.over_ranges``) and added up in block order: the same numbers
+    whatever the number of threads. One call to the loops per thread, however
+    many blocks: at 400,000 x 100 (153 blocks) a call per block cost 10% more.
+    """
+    m, n_features = X.shape
     w = np.ascontiguousarray(coef[0, :n_features], dtype=np.float64)
     b = float(coef[0, n_features]) if fit_intercept else 0.0
-    dW = np.zeros(n_features)
-    J, db = _ckernel.binary(X, q, sw, w, b, dW)
+    rows = _blocks.block_rows(X)
+    count = -(-m // rows)
+    J, db, G = np.empty(count), np.empty(count), np.empty((count, n_features))
+    if n_threads > 1 and count > 1:
+        _blocks.over_ranges(
+            lambda first, last: _ckernel.binary(X, q, sw, w, b, rows, first, last, J, db, G),
+            count,
+            n_threads,
+        )
+    else:  # a small table's pass is a few microseconds: nothing more than the call
+        _ckernel.binary(X, q, sw, w, b, rows, 0, count, J, db, G)
     grad = np.empty((1, n_features + int(fit_intercept)), dtype=coef.dtype)
-    grad[0, :n_features] = dW
+    if count == 1:
+        grad[0, :n_features], J, db = G[0], J[0], db[0]
+    else:
+        grad[0, :n_features], J, db = np.sum(G, axis=0), np.sum(J), np.sum(db)
     if fit_intercept:
         grad[0, n_features] = db
-    return J, grad
+    return float(J), grad

@@ -147,3 +147,23 @@ def test_unaligned_x_takes_the_numpy_pass():
     aligned = GDLogisticRegression().fit(X, y, sample_weight=s)
     assert ours.n_iter_ == aligned.n_iter_
     np.testing.assert_allclose(ours.coef_, aligned.coef_, rtol=1e-8, atol=1e-12)
+
+
+def test_the_loops_refuse_blocks_that_do_not_match_x():
+    """The extension's own checks: blocks past X's end, or result arrays of the wrong
+    size, raise ValueError before any loop runs (nothing written)."""
+    from sk_gdlogreg import _ckernel
+
+    X = np.ones((10, 3))
+    q, sw, w = np.ones(10), np.ones(10), np.zeros(3)
+    J, db, G = np.full(4, 7.0), np.full(4, 7.0), np.full((4, 3), 7.0)
+    _ckernel.binary(X, q, sw, w, 0.0, 3, 0, 4, J, db, G)  # 4 blocks of 3 rows: 3, 3, 3, 1
+    np.testing.assert_allclose(db, 0.5 * np.array([3, 3, 3, 1]))  # sigmoid(0) per row
+    np.testing.assert_array_equal(G, 0.5 * np.array([[3] * 3] * 3 + [[1] * 3]))
+    for rows, first, last, shape in [(3, 0, 5, 4), (3, 2, 1, 4), (2, 0, 4, 4), (0, 0, 0, 4)]:
+        J, db, G = np.full(shape, 7.0), np.full(shape, 7.0), np.full((shape, 3), 7.0)
+        with pytest.raises(ValueError, match="blocks do not match X"):
+            _ckernel.binary(X, q, sw, w, 0.0, rows, first, last, J, db, G)
+        assert (G == 7.0).all()
+    with pytest.raises(ValueError, match="lengths do not match X"):
+        _ckernel.binary(X, q[:5], sw, w, 0.0, 3, 0, 4, J, db, G)
