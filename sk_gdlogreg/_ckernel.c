@@ -86,9 +86,15 @@ typedef double (*pass_f64)(const double *, Py_ssize_t, Py_ssize_t, const double 
 typedef double (*pass_f32)(const float *, Py_ssize_t, Py_ssize_t, const double *,
                            const double *, const double *, double, double *, double *);
 typedef void (*softplus_fn)(double *, double *, Py_ssize_t);
+typedef void (*sums_f64)(const double *, Py_ssize_t, Py_ssize_t, const double *, const double *,
+                         double *, double *);
+typedef void (*sums_f32)(const float *, Py_ssize_t, Py_ssize_t, const double *, const double *,
+                         double *, double *);
 static pass_f64 run_f64 = binary_f64;
 static pass_f32 run_f32 = binary_f32;
 static softplus_fn run_softplus = softplus_sigmoid;
+static sums_f64 run_sums_f64 = shifted_sums_f64;
+static sums_f32 run_sums_f32 = shifted_sums_f32;
 
 /* --- Python's side: buffers checked, then the loops without the GIL. --- */
 
@@ -201,9 +207,43 @@ static PyObject *py_softplus_sigmoid(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* shifted_sums(X, w, s, S1, S2): adds sum_i w_i (x_i - s) into S1 and
+ * sum_i w_i (x_i - s)^2 into S2 (the column statistics, _stats.py). */
+static PyObject *py_shifted_sums(PyObject *self, PyObject *args)
+{
+    PyObject *oX, *ow, *os, *oS1, *oS2;
+    if (!PyArg_ParseTuple(args, "OOOOO", &oX, &ow, &os, &oS1, &oS2))
+        return NULL;
+    Buffers bufs = {.n = 0};
+    Py_buffer *X = get(&bufs, oX, "X", 2, 0, 1), *w = NULL, *sh = NULL, *S1 = NULL, *S2 = NULL;
+    if (X && (w = get(&bufs, ow, "w", 1, 0, 0)) && (sh = get(&bufs, os, "s", 1, 0, 0))
+        && (S1 = get(&bufs, oS1, "S1", 1, 1, 0)) && (S2 = get(&bufs, oS2, "S2", 1, 1, 0))) {
+        Py_ssize_t m = X->shape[0], d = X->shape[1];
+        if (length(w) != m || length(sh) != d || length(S1) != d || length(S2) != d) {
+            PyErr_SetString(PyExc_ValueError, "shifted_sums: the arrays' lengths do not match X");
+            S2 = NULL;
+        }
+    }
+    if (!S2) {
+        release(&bufs);
+        return NULL;
+    }
+    Py_ssize_t m = X->shape[0], d = X->shape[1];
+    Py_BEGIN_ALLOW_THREADS
+    if (X->itemsize == 8)
+        run_sums_f64(X->buf, m, d, w->buf, sh->buf, S1->buf, S2->buf);
+    else
+        run_sums_f32(X->buf, m, d, w->buf, sh->buf, S1->buf, S2->buf);
+    Py_END_ALLOW_THREADS
+    release(&bufs);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"binary", py_binary, METH_VARARGS,
      "binary(X, q, sw, w, b, rows, first, last, J, db, G): the blocks' J, db and dW"},
+    {"shifted_sums", py_shifted_sums, METH_VARARGS,
+     "shifted_sums(X, w, s, S1, S2): adds the column statistics' sums of X into S1, S2"},
     {"softplus_sigmoid", py_softplus_sigmoid, METH_VARARGS,
      "softplus_sigmoid(t, a): t := softplus(t), a := sigmoid(t), in place"},
     {NULL, NULL, 0, NULL},
@@ -230,6 +270,8 @@ PyMODINIT_FUNC PyInit__ckernel(void)
         run_f64 = binary_f64_avx2;
         run_f32 = binary_f32_avx2;
         run_softplus = softplus_sigmoid_avx2;
+        run_sums_f64 = shifted_sums_f64_avx2;
+        run_sums_f32 = shifted_sums_f32_avx2;
     }
 #endif
     return PyModule_Create(&module);

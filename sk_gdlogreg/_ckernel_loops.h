@@ -138,7 +138,37 @@ static void NAME(softplus_sigmoid)(double *restrict t, double *restrict a, Py_ss
         }                                                                                   \
     }
 
+/* The column statistics' sums over the m x d rows X: S1 += sum_i w_i (x_i - s),
+ * S2 += sum_i w_i (x_i - s)^2, in float64 (see _stats._shifted_mean_std), a row
+ * at a time: measured at 400,000 x 100, 1.2 reads of X, where four rows at a time
+ * (four streams from memory 800 bytes apart, as in the forward pass) took 2. */
+#define SHIFTED_SUMS(SUF, T, LOAD)                                                          \
+    TARGET static void NAME(shifted_sums_##SUF)(const T *restrict X, Py_ssize_t m,          \
+                                                Py_ssize_t d, const double *restrict w,     \
+                                                const double *restrict s,                   \
+                                                double *restrict S1, double *restrict S2)   \
+    {                                                                                       \
+        for (Py_ssize_t i = 0; i < m; i++) {                                                \
+            const T *x = X + i * d;                                                         \
+            Py_ssize_t j = 0;                                                               \
+            for (; j + 4 <= d; j += 4) {                                                    \
+                vec4 dx = LOAD(x + j) - load_f64(s + j), t = w[i] * dx;                     \
+                vec4 a = load_f64(S1 + j) + t, b = load_f64(S2 + j) + t * dx;               \
+                memcpy(S1 + j, &a, sizeof a);                                               \
+                memcpy(S2 + j, &b, sizeof b);                                               \
+            }                                                                               \
+            for (; j < d; j++) {                                                            \
+                double dx = (double)x[j] - s[j], t = w[i] * dx;                             \
+                S1[j] += t;                                                                 \
+                S2[j] += t * dx;                                                            \
+            }                                                                               \
+        }                                                                                   \
+    }
+
 TYPED_LOOPS(f64, double, load_f64)
 TYPED_LOOPS(f32, float, load_f32)
+SHIFTED_SUMS(f64, double, load_f64)
+SHIFTED_SUMS(f32, float, load_f32)
 #undef TYPED_LOOPS
 #undef BACKWARD
+#undef SHIFTED_SUMS

@@ -49,6 +49,28 @@ except ImportError:  # not built: the NumPy pass everywhere
 AVAILABLE = _ckernel is not None
 
 
+def applies(X):
+    """Whether the loops take X: dense NumPy, float32 or float64 in native byte order,
+    C order, aligned (an array received over a network may not be), and the extension
+    built."""
+    return (
+        AVAILABLE
+        and type(X) is np.ndarray
+        and X.dtype in (np.float32, np.float64)
+        and X.flags.c_contiguous
+        and X.flags.aligned
+        and X.dtype.isnative
+    )
+
+
+def shifted_sums(X, w, shift):
+    """``(w @ (X - shift), w @ (X - shift)**2)`` in float64, in one read of X (``applies``)."""
+    S1, S2 = np.zeros(X.shape[1]), np.zeros(X.shape[1])
+    w = np.ascontiguousarray(w, dtype=np.float64)
+    _ckernel.shifted_sums(X, w, np.ascontiguousarray(shift, dtype=np.float64), S1, S2)
+    return S1, S2
+
+
 def softplus_sigmoid(t):
     """``(softplus(t), sigmoid(t))`` of a float64 array, by the loops of the pass."""
     out, a = np.array(t, dtype=np.float64), np.empty(np.shape(t))

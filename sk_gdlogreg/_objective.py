@@ -259,17 +259,7 @@ def compiled_data_term(X, xp=np, n_classes=2):
     """
     from . import _kernel
 
-    applies = (
-        _kernel.AVAILABLE
-        and n_classes == 2
-        and xp is np
-        and type(X) is np.ndarray
-        and X.dtype in (np.float32, np.float64)
-        and X.flags.c_contiguous
-        and X.flags.aligned
-        and X.dtype.isnative
-    )
-    return _kernel.data_term if applies else None
+    return _kernel.data_term if n_classes == 2 and xp is np and _kernel.applies(X) else None
 
 
 def binary_data_term(X, q, sw, coef, fit_intercept):

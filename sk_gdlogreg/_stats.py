@@ -17,6 +17,8 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
+from . import _kernel
+
 
 class Stats(NamedTuple):
     W: float  # the weight of the rows
@@ -149,7 +151,10 @@ def _shifted_mean_std(X, sw, block_rows):
     formula). Where s is within 1e-12 of the first weighted row's value, that
     value is s: a constant column then has S1 = S2 = 0 exactly.
     Measured, one thread: 50,000 x 100 in 7-9 ms against 17-24 ms for the scaled
-    blocks (about 4 times ``np.dot(x, x)`` over X's memory against 9).
+    blocks (about 4 times ``np.dot(x, x)`` over X's memory against 9). Where the
+    compiled loops take X (``_kernel.applies``), they compute S1 and S2 instead,
+    a row at a time in one read (the same sums, in another order): 400,000 x 100
+    1.2 reads of X against 2.7 for the blocks, 569 x 30 5 us against 78.
     Columns whose sums left
     float64's range, or whose spread is below TINY_SPREAD (constant columns
     aside), are recomputed by the scaled blocks; None if the rows weigh nothing.
@@ -160,7 +165,6 @@ def _shifted_mean_std(X, sw, block_rows):
     if not W > 0:
         return None
     rows = max(1, min(block_rows, m))
-    buf = np.empty((rows, n), order="F" if _f_ordered(X) else "C")  # X's own layout
     first, w0 = X[:rows], w[:rows]
     W0 = float(np.sum(w0))
     if W0 > 0:
@@ -170,14 +174,18 @@ def _shifted_mean_std(X, sw, block_rows):
         shift = np.where(np.abs(row - shift) <= 1e-12 * np.abs(shift), row, shift)
     else:  # the first block weighs nothing: the first row that weighs something
         shift = np.asarray(X[int(np.argmax(w > 0))], dtype=np.float64)
-    S1, S2 = np.zeros(n), np.zeros(n)
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        for i in range(0, m, rows):
-            b, wb = buf[: min(rows, m - i)], w[i : i + rows]
-            np.subtract(X[i : i + rows], shift, out=b)
-            S1 += wb @ b
-            np.multiply(b, b, out=b)
-            S2 += wb @ b
+        if _kernel.applies(X):  # the same sums, compiled: one read of X, no buffer
+            S1, S2 = _kernel.shifted_sums(X, w, shift)
+        else:
+            S1, S2 = np.zeros(n), np.zeros(n)
+            buf = np.empty((rows, n), order="F" if _f_ordered(X) else "C")  # X's own layout
+            for i in range(0, m, rows):
+                b, wb = buf[: min(rows, m - i)], w[i : i + rows]
+                np.subtract(X[i : i + rows], shift, out=b)
+                S1 += wb @ b
+                np.multiply(b, b, out=b)
+                S2 += wb @ b
         mean = shift + S1 / W
         var = np.maximum((S2 - S1 * S1 / W) / W, 0.0)  # var may round below 0
         std = np.sqrt(var)

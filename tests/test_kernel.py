@@ -167,3 +167,18 @@ def test_the_loops_refuse_blocks_that_do_not_match_x():
         assert (G == 7.0).all()
     with pytest.raises(ValueError, match="lengths do not match X"):
         _ckernel.binary(X, q[:5], sw, w, 0.0, 3, 0, 4, J, db, G)
+
+
+def test_shifted_sums_are_the_numpy_sums_and_refuse_other_lengths():
+    from sk_gdlogreg import _ckernel
+
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((1001, 13)) * 5 + 3
+    w, s = rng.random(1001), X[7].copy()
+    S1, S2 = _kernel.shifted_sums(X, w, s)
+    np.testing.assert_allclose(S1, w @ (X - s), rtol=1e-12, atol=1e-12 * np.abs(S1).max())
+    np.testing.assert_allclose(S2, w @ (X - s) ** 2, rtol=1e-12)
+    S1f, S2f = _kernel.shifted_sums(X.astype(np.float32), w, s)  # widened, then the same
+    np.testing.assert_allclose(S2f, w @ (X.astype(np.float32).astype(np.float64) - s) ** 2)
+    with pytest.raises(ValueError, match="lengths do not match X"):
+        _ckernel.shifted_sums(X, w[:5], s, np.zeros(13), np.zeros(13))
