@@ -79,6 +79,8 @@ class Problem:
         return self.metric.prox(coef, grad, step, self.penalty)
 
     def all_finite(self, a):
+        if self.xp is np:  # the array's own method: a third of np.all's time on small ones
+            return bool(np.isfinite(a).all())
         return bool(self.xp.all(self.xp.isfinite(a)))
 
     def loss_grad(self, coef):
