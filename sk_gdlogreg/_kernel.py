@@ -27,14 +27,17 @@ as the NumPy pass does. The loops use GCC's and Clang's vector extensions;
 another compiler fails the build, and the NumPy pass runs.
 
 Measured at one thread (2-core VM, ``np.dot(x, x)`` over X's memory as the
-unit): 1.3 times one read of X at 400,000 x 100 and 50,000 x 100, 1.3 at
-5,000 x 1,000, where the NumPy pass takes about 3; on 569 x 30, 13
+unit): 1.35 to 1.45 times one read of X at 400,000 x 100 and 50,000 x 100,
+1.2 to 1.35 at 5,000 x 1,000, where the NumPy pass takes about 3; on 569 x 30, 13
 microseconds a call against the NumPy pass's 42, whose dozen calls per pass
 cost more than the arithmetic. Compiled one row at a time
 (the polynomials' branches kept, which GCC does unless told that nothing
 traps), the pass took 1.9 reads; with libm's exp and log1p, slower still.
 A softmax version was no faster than the NumPy pass, whose K dot products
 per row are one BLAS matrix product: K classes stay there.
+
+The same extension sums the column statistics of such X (``shifted_sums``,
+for ``_stats._shifted_mean_std``) in one read, a row at a time.
 """
 
 import numpy as np

@@ -153,8 +153,9 @@ def _shifted_mean_std(X, sw, block_rows):
     Measured, one thread: 50,000 x 100 in 7-9 ms against 17-24 ms for the scaled
     blocks (about 4 times ``np.dot(x, x)`` over X's memory against 9). Where the
     compiled loops take X (``_kernel.applies``), they compute S1 and S2 instead,
-    a row at a time in one read (the same sums, in another order): 400,000 x 100
-    1.2 reads of X against 2.7 for the blocks, 569 x 30 5 us against 78.
+    a row at a time in one read (the same sums in another order, each value
+    weighed before it is squared): 400,000 x 100 1.2 reads of X against 2.7 for
+    the blocks, 569 x 30 5 us against 78.
     Columns whose sums left
     float64's range, or whose spread is below TINY_SPREAD (constant columns
     aside), are recomputed by the scaled blocks; None if the rows weigh nothing.
