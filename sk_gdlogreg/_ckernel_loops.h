@@ -55,8 +55,8 @@ static void NAME(softplus_sigmoid)(double *restrict t, double *restrict a, Py_ss
 #define TYPED_LOOPS(SUF, T, LOAD)                                                           \
                                                                                             \
     /* z = x . w for a row x of length d: 16 partial sums in four vectors, added in a     \
-     * fixed order (the last 8 and 4 values into the first vectors, then the rest one by   \
-     * one), so that four sums are in flight while the row streams in from memory. */     \
+     * fixed order (a last 8 values into two of them, a last 4 into a third, the rest one  \
+     * by one), so that four sums are in flight while the row streams in from memory. */   \
     TARGET static inline double NAME(forward_##SUF)(const T *restrict x, Py_ssize_t d,     \
                                                     const double *restrict w)              \
     {                                                                                       \
