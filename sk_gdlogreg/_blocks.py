@@ -122,6 +122,9 @@ def over_ranges(work, count, n_threads=1):
     place (the compiled loops): which thread ran a block changes nothing.
     """
     n_threads = max(1, min(n_threads, count // MIN_BLOCKS_PER_THREAD))
+    if n_threads == 1:  # a small table's pass is a few microseconds: nothing but the call
+        work(0, count)
+        return
     bounds = [count * t // n_threads for t in range(n_threads + 1)]
     errors = []
 

@@ -96,14 +96,11 @@ def data_term(X, q, sw, coef, fit_intercept, n_threads=1):
     rows = _blocks.block_rows(X)
     count = -(-m // rows)
     J, db, G = np.empty(count), np.empty(count), np.empty((count, n_features))
-    if n_threads > 1 and count > 1:
-        _blocks.over_ranges(
-            lambda first, last: _ckernel.binary(X, q, sw, w, b, rows, first, last, J, db, G),
-            count,
-            n_threads,
-        )
-    else:  # a small table's pass is a few microseconds: nothing more than the call
-        _ckernel.binary(X, q, sw, w, b, rows, 0, count, J, db, G)
+    _blocks.over_ranges(
+        lambda first, last: _ckernel.binary(X, q, sw, w, b, rows, first, last, J, db, G),
+        count,
+        n_threads,
+    )
     grad = np.empty((1, n_features + int(fit_intercept)), dtype=coef.dtype)
     if count == 1:
         grad[0, :n_features], J, db = G[0], J[0], db[0]
