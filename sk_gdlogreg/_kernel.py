@@ -29,7 +29,7 @@ another compiler fails the build, and the NumPy pass runs.
 Measured at one thread (2-core VM, ``np.dot(x, x)`` over X's memory as the
 unit): 1.35 to 1.45 times one read of X at 400,000 x 100 and 50,000 x 100,
 1.2 to 1.35 at 5,000 x 1,000, where the NumPy pass takes about 3; on 569 x 30, 13
-microseconds a call against the NumPy pass's 42, whose dozen calls per pass
+to 14 microseconds a call against the NumPy pass's 42, whose dozen calls per pass
 cost more than the arithmetic. Compiled one row at a time
 (the polynomials' branches kept, which GCC does unless told that nothing
 traps), the pass took 1.9 reads; with libm's exp and log1p, slower still.
