@@ -21,7 +21,7 @@ from . import _backends
 from ._cv_path import _check_grid, _fold_scorer, _is_dask, _model, _on_host, _path_on_fold
 from ._data import FitSettings
 from ._estimator import GDLogisticRegression, _is_fitted_attribute
-from ._plan import make_plan, solver_name
+from ._plan import make_plan
 from ._report import warn_about
 from ._sklearn import (
     Interval,
@@ -70,7 +70,7 @@ class GDLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
         The score maximized over the grid, a scorer name or callable
         ``scorer(estimator, X, y)``; ``None`` is the accuracy. The default is
         the one scikit-learn's ``LogisticRegressionCV`` takes in version 1.11.
-    solver : {"auto", "gd", "nesterov"}, default="auto"
+    solver : {"auto", "gd", "nesterov", "anderson"}, default="auto"
         As in :class:`GDLogisticRegression`.
     learning_rate : float or "auto", default="auto"
         As in :class:`GDLogisticRegression`.
@@ -146,7 +146,7 @@ class GDLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
         "fit_intercept": ["boolean"],
         "cv": ["cv_object"],
         "scoring": [str, callable, None],
-        "solver": [StrOptions({"auto", "gd", "nesterov"})],
+        "solver": [StrOptions({"auto", "gd", "nesterov", "anderson"})],
         "learning_rate": [
             Interval(numbers.Real, 0, np.inf, closed="neither"),
             StrOptions({"auto"}),
@@ -333,7 +333,7 @@ class GDLogisticRegressionCV(LinearClassifierMixin, BaseEstimator):
         warn_about(
             result,
             learning_rate=self.learning_rate,
-            solver=solver_name(self.solver, self.learning_rate),
+            solver=plan.solver_name,
             max_iter=self.max_iter,
             tol=self.tol,
             dtype=str(objective.dtype).rsplit(".", 1)[-1],

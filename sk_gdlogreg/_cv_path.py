@@ -24,7 +24,7 @@ from sklearn.metrics import get_scorer, make_scorer
 from . import _backends
 from ._estimator import GDLogisticRegression
 from ._objective import log_softmax, sigmoid
-from ._plan import make_plan, solver_name
+from ._plan import make_plan
 from ._report import warn_about
 from ._sklearn import get_namespace_and_device, is_numpy_namespace, move_to
 
@@ -250,7 +250,7 @@ def _path_on_fold(X, y, sample_weight, train, test, *, l1_ratio, Cs, settings, c
         warn_about(
             result,
             learning_rate=est.learning_rate,
-            solver=solver_name(est.solver, est.learning_rate),
+            solver=plan.solver_name,
             max_iter=est.max_iter,
             tol=est.tol,
             dtype=str(objective.dtype).rsplit(".", 1)[-1],

@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator
 from . import _backends
 from ._data import FitSettings
 from ._objective import log_softmax, sigmoid, softplus
-from ._plan import make_plan, solver_name
+from ._plan import make_plan
 from ._report import IterationHooks, stop_reason, warn_about
 from ._sklearn import (
     CallbackSupportMixin,
@@ -51,16 +51,21 @@ class GDLogisticRegression(CallbackSupportMixin, LinearClassifierMixin, BaseEsti
         given. ``"auto"`` chooses the steps in standardized coordinates, so the
         fit does not depend on the units of the features: with ``solver="gd"``,
         Barzilai-Borwein steps and backtracking line search, and the objective
-        never increases; with ``solver="nesterov"``, the inverse of the local
-        curvature seen between the last two iterates.
-    solver : {"auto", "gd", "nesterov"}, default="auto"
+        never increases; with ``solver="nesterov"`` or ``"anderson"``, the
+        inverse of the local curvature seen between the last two iterates.
+    solver : {"auto", "gd", "nesterov", "anderson"}, default="auto"
         ``"gd"``: plain (proximal) gradient descent, the lecture's algorithm,
         with a loss curve that never goes up under ``learning_rate="auto"``.
         ``"nesterov"``: accelerated gradient descent (FISTA) with adaptive
-        restart, the faster of the two on every problem of the benchmarks.
-        ``"auto"``: ``"nesterov"`` when ``learning_rate="auto"``, and ``"gd"``
-        with a float ``learning_rate``, which is then exactly the lecture's
-        update ``w := w - learning_rate * dw``.
+        restart. ``"anderson"``: gradient descent with Anderson acceleration,
+        each step taken from the combination of the last 11 iterates whose
+        gradient is least (a memory of the curvature, from gradients alone);
+        no L1 term. ``"auto"``: with ``learning_rate="auto"``, ``"nesterov"``
+        where the features are whitened by the whole curvature or there is an
+        L1 term, ``"anderson"`` elsewhere (wide or sparse data, more than a few
+        classes), the faster on each in the benchmarks; ``"gd"`` with a float
+        ``learning_rate``, which is then exactly the lecture's update
+        ``w := w - learning_rate * dw``.
     max_iter : int, default=1000
         Maximum number of iterations, each one evaluation of J and its gradient
         followed by a stop or an update.
@@ -149,7 +154,7 @@ class GDLogisticRegression(CallbackSupportMixin, LinearClassifierMixin, BaseEsti
             Interval(Real, 0, np.inf, closed="neither"),
             StrOptions({"auto"}),
         ],
-        "solver": [StrOptions({"auto", "gd", "nesterov"})],
+        "solver": [StrOptions({"auto", "gd", "nesterov", "anderson"})],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "C": [Interval(Real, 0, np.inf, closed="right")],
@@ -263,7 +268,7 @@ class GDLogisticRegression(CallbackSupportMixin, LinearClassifierMixin, BaseEsti
         warn_about(
             result,
             learning_rate=self.learning_rate,
-            solver=solver_name(self.solver, self.learning_rate),
+            solver=plan.solver_name,
             max_iter=self.max_iter,
             tol=self.tol,
             dtype=str(objective.dtype).rsplit(".", 1)[-1],

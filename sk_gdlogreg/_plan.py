@@ -30,6 +30,7 @@ from ._solvers import SOLVERS, solve
 @dataclass
 class Plan:
     solver: object  # a function of _solvers.SOLVERS
+    solver_name: str  # its name there
     problem: Problem  # J + h in the first coordinates, and where tol is measured
     learning_rate: float | None  # None: automatic steps
     step0: float  # the first automatic step
@@ -93,12 +94,25 @@ def _recording(recondition, last):
     return recorded
 
 
-def solver_name(solver, learning_rate):
-    """The solver ``solver="auto"`` stands for: accelerated with automatic steps, plain
-    gradient descent (the lecture's update, exactly) with a constant learning rate."""
+def solver_name(solver, learning_rate, *, whitened=True, l1=False):
+    """The solver ``solver="auto"`` stands for: plain gradient descent (the lecture's
+    update, exactly) with a constant learning rate; with automatic steps, Nesterov's
+    acceleration where the coordinates are ``whitened`` by the whole curvature or
+    there is an L1 term, Anderson's elsewhere (diagonal coordinates, or one matrix
+    per class of a softmax, which leaves the coupling of the classes to the steps).
+
+    Measured (one thread; iterations, Anderson / Nesterov): to F within 1e-6 on
+    the diagonal path, wide 5,000 x 1,000 28 / 36, sparse text 14 / 15, and with
+    ``preconditioner="diagonal"`` separable 50,000 x 100 at C=100 24 / 33, digits
+    87 / 132; default fits at tol 1e-8 with one matrix per class, digits 33 / 42
+    (0.81x the time), 10 classes 50,000 x 60 21 / 24 (0.94x). Whitened by the
+    whole curvature, where it is near the identity, Anderson took one to three
+    more: easy 8 / 7, separable 13 / 11, raw breast cancer 15 / 13, iris 15 / 14."""
     if solver != "auto":
         return solver
-    return "nesterov" if learning_rate == "auto" else "gd"
+    if learning_rate != "auto":
+        return "gd"
+    return "nesterov" if whitened or l1 else "anderson"
 
 
 def make_plan(fit_data, *, C, l1_ratio, learning_rate, solver, preconditioner):
@@ -124,8 +138,17 @@ def make_plan(fit_data, *, C, l1_ratio, learning_rate, solver, preconditioner):
     # Multinomial fits start standardized: whitened from the start, digits' folds
     # took 16 to 68 iterations instead of 16 to 17.
     first = preconditioner == "whitening" or (objective.n_outputs == 1 and not l1)
+    whole = recondition is not None and recondition.blocks != "class"
+    name = solver_name(solver, learning_rate, whitened=whole, l1=bool(l1))
+    if name == "anderson" and l1:
+        raise ValueError(
+            "solver='anderson' takes no L1 term (l1_ratio > 0 with a finite C): its "
+            "combination of past gradients has no proximal step. Use solver='nesterov' "
+            "or solver='gd'."
+        )
     plan = Plan(
-        solver=SOLVERS[solver_name(solver, learning_rate)],
+        solver=SOLVERS[name],
+        solver_name=name,
         problem=Problem(objective, l1, coords, tol_coords),
         learning_rate=None if auto_steps else float(learning_rate),
         step0=step0,

@@ -163,7 +163,7 @@ L2_CASES = [
 ]
 
 
-@pytest.mark.parametrize("solver", ["gd", "nesterov"])
+@pytest.mark.parametrize("solver", ["gd", "nesterov", "anderson"])
 @pytest.mark.parametrize("name, C, weighted, class_weight, fit_intercept", L2_CASES)
 def test_l2_matches_lbfgs(solver, name, C, weighted, class_weight, fit_intercept):
     X, y = load(name)
@@ -180,7 +180,7 @@ def test_l2_matches_lbfgs(solver, name, C, weighted, class_weight, fit_intercept
         assert_array_equal(ours.intercept_, 0.0)
 
 
-@pytest.mark.parametrize("solver", ["gd", "nesterov"])
+@pytest.mark.parametrize("solver", ["gd", "nesterov", "anderson"])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_no_penalty_matches_lbfgs(solver, weighted):
     """C=np.inf: unpenalized, binary, non-separable (4 features of breast cancer)."""
@@ -223,7 +223,7 @@ SAGA_CASES = [
 ]
 
 
-@pytest.mark.parametrize("solver", ["gd", "nesterov"])
+@pytest.mark.parametrize("solver", ["gd", "nesterov"])  # Anderson takes no L1 term
 @pytest.mark.parametrize("name, C, l1_ratio, weights", SAGA_CASES)
 def test_l1_elasticnet_matches_saga(solver, name, C, l1_ratio, weights):
     X, y = load(name)
@@ -268,7 +268,7 @@ def test_l1_optimality_conditions():
 
 
 # ---------------------------------------------------------------------- float32
-@pytest.mark.parametrize("solver", ["gd", "nesterov"])
+@pytest.mark.parametrize("solver", ["gd", "nesterov", "anderson"])
 @pytest.mark.parametrize("name, C", [("breast_cancer", 1.0), ("wine", 0.5)])
 def test_float32_close_to_float64(solver, name, C):
     """float32 in, float32 out; a float32 gradient is good to ~1e-7, so tol=1e-6 is reachable

@@ -133,7 +133,7 @@ def test_fit_equals_numpy_fit(namespace, n_classes, params):
 
 
 @needs_array_api_mode
-@pytest.mark.parametrize("solver", ["gd", "nesterov"])
+@pytest.mark.parametrize("solver", ["gd", "nesterov", "anderson"])
 def test_float32_auto_steps_agree_with_numpy(namespace, solver):
     xp, device = namespace
     X, y = iris(3)

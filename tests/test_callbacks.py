@@ -33,7 +33,7 @@ def iteration_rows(monitor):
 
 
 @pytest.mark.parametrize("loop_mode", [None, "examples", "full"])
-@pytest.mark.parametrize("solver", ["gd", "nesterov"])
+@pytest.mark.parametrize("solver", ["gd", "nesterov", "anderson"])
 def test_scoring_monitor_records_the_model_at_every_iteration(iris, solver, loop_mode):
     X, y = iris
     params = dict(solver=solver, learning_rate=0.5, tol=0, loop_mode=loop_mode)
@@ -73,7 +73,7 @@ class StopAfter:
         pass
 
 
-@pytest.mark.parametrize("solver", ["gd", "nesterov"])
+@pytest.mark.parametrize("solver", ["gd", "nesterov", "anderson"])
 def test_a_callback_can_stop_the_fit(iris, solver):
     X, y = iris
     with warnings.catch_warnings():

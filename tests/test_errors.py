@@ -217,7 +217,7 @@ def test_non_finite_at_predict(fitted_pair, method, bad):
 
 
 # ------------------------------------------------------------- too large learning rate
-@pytest.mark.parametrize("solver", ["gd", "nesterov"])
+@pytest.mark.parametrize("solver", ["gd", "nesterov", "anderson"])
 @pytest.mark.parametrize("data", ["breast_cancer", "wine"])
 def test_too_large_learning_rate_warns_and_stays_finite(solver, data):
     X, y = (load_breast_cancer if data == "breast_cancer" else load_wine)(return_X_y=True)
@@ -247,7 +247,7 @@ def test_small_constant_learning_rate_does_not_warn_about_learning_rate():
     assert np.all(np.diff(est.loss_curve_) <= 0)
 
 
-@pytest.mark.parametrize("solver", ["gd", "nesterov"])
+@pytest.mark.parametrize("solver", ["gd", "nesterov", "anderson"])
 def test_a_rise_means_the_same_for_both_solvers(solver):
     """'J went up' means one thing: a gradient step without momentum made J go up, which a
     step below 2 / L never does (the accelerated solver's J may also rise by its momentum:
@@ -264,7 +264,7 @@ def test_a_rise_means_the_same_for_both_solvers(solver):
 
 
 # ------------------------------------------------------------ hard but valid input
-@pytest.mark.parametrize("solver", ["gd", "nesterov"])
+@pytest.mark.parametrize("solver", ["gd", "nesterov", "anderson"])
 @pytest.mark.parametrize("factor", [1e6, 1e-6])
 def test_rescaled_features_same_problem_same_answer(solver, factor):
     """X * c with C / c^2 is the standardized problem in other units: same probabilities,
@@ -303,7 +303,7 @@ def test_extreme_units_no_penalty_still_learns(factor, dtype):
 
 
 @pytest.mark.parametrize("factor", [1e6, 1e-6])
-@pytest.mark.parametrize("solver", ["gd", "nesterov"])
+@pytest.mark.parametrize("solver", ["gd", "nesterov", "anderson"])
 def test_extreme_units_default_parameters_no_numpy_warnings(factor, solver):
     X, y = _breast()
     with _strict_numpy():
@@ -315,7 +315,7 @@ def test_extreme_units_default_parameters_no_numpy_warnings(factor, solver):
     assert np.all(np.isfinite(est.loss_curve_))
 
 
-@pytest.mark.parametrize("solver", ["gd", "nesterov"])
+@pytest.mark.parametrize("solver", ["gd", "nesterov", "anderson"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_separable_data_without_penalty(solver, dtype):
     """Setosa vs the rest is linearly separable: with C=np.inf the optimum is at infinity.

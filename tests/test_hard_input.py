@@ -116,7 +116,7 @@ def test_weights_too_small_for_the_penalty_raise_a_clear_error():
 
 
 # rows 6 and 7
-@pytest.mark.parametrize("solver", ["gd", "nesterov"])
+@pytest.mark.parametrize("solver", ["gd", "nesterov", "anderson"])
 def test_overflowing_learning_rate_keeps_the_last_finite_iterate(solver):
     with strict(), pytest.warns(ConvergenceWarning) as record:
         clf = GD(learning_rate=1e300, solver=solver).fit(X, y)
@@ -141,7 +141,7 @@ def test_overflow_under_auto_never_suggests_auto():
 
 
 # row 8
-@pytest.mark.parametrize("solver", ["gd", "nesterov"])
+@pytest.mark.parametrize("solver", ["gd", "nesterov", "anderson"])
 @pytest.mark.parametrize("learning_rate", ["auto", 1.0])
 def test_tol_zero_stops_when_no_progress_is_possible(solver, learning_rate, capsys):
     clf = GD(tol=0, max_iter=10**9, solver=solver, learning_rate=learning_rate, verbose=1)

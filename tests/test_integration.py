@@ -46,7 +46,7 @@ def _no_convergence_noise():
 
 # --------------------------------------------------------------------- Pipeline & CV
 @pytest.mark.parametrize("name", ["breast_cancer", "wine"])
-@pytest.mark.parametrize("solver", ["gd", "nesterov"])
+@pytest.mark.parametrize("solver", ["gd", "nesterov", "anderson"])
 def test_pipeline_end_to_end_matches_sklearn(name, solver):
     X, y = _data(name)
     Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.3, random_state=0, stratify=y)
@@ -181,7 +181,7 @@ SPARSE = [sp.csr_matrix, sp.csr_array, sp.csc_matrix]
 
 
 @pytest.mark.parametrize("to_sparse", SPARSE, ids=lambda f: f.__name__)
-@pytest.mark.parametrize("solver", ["gd", "nesterov"])
+@pytest.mark.parametrize("solver", ["gd", "nesterov", "anderson"])
 def test_sparse_equals_dense_auto(to_sparse, solver):
     X, y = _data("breast_cancer", standardize=True)
     # the same coordinates: whitening is for dense X only
@@ -240,8 +240,12 @@ def test_inputs_not_modified(kind, class_weight):
 
 
 # ------------------------------------------------------------------ determinism etc.
-@pytest.mark.parametrize("solver", ["gd", "nesterov"])
-@pytest.mark.parametrize("name, l1_ratio", [("breast_cancer", 0.0), ("wine", 0.5)])
+@pytest.mark.parametrize(
+    "solver, name, l1_ratio",
+    [(s, "breast_cancer", 0.0) for s in ("gd", "nesterov", "anderson")]
+    + [(s, "wine", 0.5) for s in ("gd", "nesterov")]
+    + [("anderson", "wine", 0.0)],  # Anderson takes no L1 term
+)
 def test_deterministic(solver, name, l1_ratio):
     X, y = _data(name)
     params = dict(solver=solver, l1_ratio=l1_ratio, max_iter=200)
@@ -253,7 +257,7 @@ def test_deterministic(solver, name, l1_ratio):
         assert_array_equal(getattr(a, attr), getattr(b, attr), err_msg=attr)
 
 
-@pytest.mark.parametrize("solver", ["gd", "nesterov"])
+@pytest.mark.parametrize("solver", ["gd", "nesterov", "anderson"])
 @pytest.mark.parametrize("name", ["breast_cancer", "wine"])
 def test_warm_start_from_solution(solver, name):
     X, y = _data(name, standardize=True)
@@ -340,7 +344,7 @@ def test_loss_curve_float32_starts_at_log_2():
     assert_allclose(est.loss_curve_[0], np.log(2), rtol=1e-6)
 
 
-@pytest.mark.parametrize("solver", ["gd", "nesterov"])
+@pytest.mark.parametrize("solver", ["gd", "nesterov", "anderson"])
 @pytest.mark.parametrize("learning_rate", ["auto", 0.1])
 @pytest.mark.parametrize("name", ["breast_cancer", "wine"])
 def test_tol_zero_runs_max_iter(solver, learning_rate, name):

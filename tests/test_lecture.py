@@ -139,7 +139,7 @@ def test_loop_modes_give_the_same_fit(params, K):
         np.testing.assert_allclose(other.loss_curve_, fits[0].loss_curve_, rtol=1e-12)
 
 
-@pytest.mark.parametrize("solver", ["gd", "nesterov"])
+@pytest.mark.parametrize("solver", ["gd", "nesterov", "anderson"])
 def test_loop_modes_agree_with_auto_steps_to_the_solver_tolerance(solver):
     rng = np.random.default_rng(8)
     X, y, _ = random_problem(rng, 3)

@@ -77,7 +77,7 @@ def problems(draw):
     if sparse:
         X = sp.csr_matrix(X)
     params = dict(
-        solver=draw(st.sampled_from(["auto", "gd", "nesterov"])),
+        solver=draw(st.sampled_from(["auto", "gd", "nesterov", "anderson"])),
         learning_rate=draw(st.sampled_from(["auto", "auto", 1e-3, 1.0, 1e3, 1e300])),
         C=draw(st.sampled_from([1e-4, 1.0, 1e4, np.inf])),
         l1_ratio=draw(st.sampled_from([0.0, 0.0, 0.5, 1.0])),

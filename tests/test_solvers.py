@@ -37,9 +37,10 @@ def identity_problem(objective, l1=0.0):
 A = np.diag([1.0, 4.0, 10.0])
 C = np.array([1.0, -2.0, 0.5])
 SETTINGS = [("gd", 0.1), ("gd", None), ("nesterov", 0.1), ("nesterov", None)]
+ANDERSON = [("anderson", 0.1), ("anderson", None)]
 
 
-@pytest.mark.parametrize("solver, learning_rate", SETTINGS)
+@pytest.mark.parametrize("solver, learning_rate", SETTINGS + ANDERSON)
 def test_quadratic_minimum(solver, learning_rate):
     problem = identity_problem(Quadratic(A, C))
     res = SOLVERS[solver](
@@ -102,7 +103,7 @@ def test_one_feature_logistic_regression():
     data = InMemoryData(x[:, None], y, np.ones(200), 2, False)
     objective = Objective(data, l2)
     coords = Standardization(np.zeros(1), np.ones(1), False)
-    for solver in ("gd", "nesterov"):
+    for solver in ("gd", "nesterov", "anderson"):
         res = SOLVERS[solver](
             Problem(objective, 0.0, coords, coords),
             np.zeros((1, 1)),
@@ -112,6 +113,54 @@ def test_one_feature_logistic_regression():
             step0=1.0,
         )
         assert res.coef[0, 0] == pytest.approx(w_star, rel=1e-9)
+
+
+def test_anderson_steps_by_hand():
+    """Iteration 1 is the lecture's step; iteration 2 weighs the two points by the c with
+    c0 + c1 = 1 that makes c0 g0 + c1 g1 least, then steps along that gradient from there."""
+    objective, alpha = Quadratic(A, C), 0.05
+    problem = identity_problem(objective)
+
+    def run(k):
+        return SOLVERS["anderson"](
+            problem, np.zeros((1, 3)), learning_rate=alpha, max_iter=k, tol=0
+        ).coef[0]
+
+    x0 = np.zeros(3)
+    g0 = A @ (x0 - C)
+    x1 = x0 - alpha * g0
+    np.testing.assert_allclose(run(1), x1, rtol=1e-15)
+    g1 = A @ (x1 - C)
+    c1 = g0 @ (g0 - g1) / ((g0 - g1) @ (g0 - g1))  # the least of ||g0 + c1 (g1 - g0)||
+    x2 = (1 - c1) * x0 + c1 * x1 - alpha * ((1 - c1) * g0 + c1 * g1)
+    np.testing.assert_allclose(run(2), x2, rtol=1e-9)  # the weights' ridge: 1e-10
+    assert objective.calls == 3  # one pass per iteration
+
+
+def test_anderson_ends_in_a_few_steps_on_a_quadratic():
+    """On a quadratic in n = 3 unknowns the gradients of n + 1 points span everything:
+    the combination of least gradient is the minimum (GMRES's finite termination).
+    Four gradients in 3-D are linearly dependent, which the weights' ridge resolves
+    only approximately: the fifth iteration's update lands on the minimum to rounding.
+    Constant-step descent is still far off."""
+    problem = identity_problem(Quadratic(A, C))
+    kw = dict(learning_rate=0.05, max_iter=5, tol=0)
+    anderson = SOLVERS["anderson"](problem, np.zeros((1, 3)), **kw)
+    np.testing.assert_allclose(anderson.coef[0], C, rtol=1e-12)
+    plain = SOLVERS["gd"](problem, np.zeros((1, 3)), **kw)
+    assert np.max(np.abs(plain.coef[0] - C)) > 0.1
+
+
+def test_anderson_restarts_when_the_objective_rises():
+    """A step too long makes J rise: the memory is cleared, and the next update is
+    the plain gradient step from the current point."""
+    problem = identity_problem(Quadratic(np.diag([1.0, 100.0, 1e4]), C))
+    res = SOLVERS["anderson"](
+        problem, np.zeros((1, 3)), learning_rate=None, max_iter=300, tol=1e-9, step0=1.0
+    )
+    assert res.converged
+    np.testing.assert_allclose(res.coef[0], C, atol=1e-8)
+    assert np.any(np.diff(res.loss_curve) > 0)  # the first step overshoots by far
 
 
 def test_penalty_prox_value_and_subgradient():
@@ -197,3 +246,44 @@ def test_solve_skips_a_renewal_a_few_iterations_from_the_stop_but_never_two():
     # after each run but the last: renew (50), skip (5), renew (5, skipped before),
     # skip (5), renew (50)
     assert len(renewals) == 3
+
+
+def _fits_alike(a, b):
+    return a.n_iter_ == b.n_iter_ and np.array_equal(a.coef_, b.coef_)
+
+
+def test_auto_takes_anderson_where_the_coordinates_stay_diagonal():
+    """Automatic steps: Anderson on the diagonal path (here more coefficients than half
+    the rows: no curvature matrix) and with one whitening matrix per class (digits, 10
+    classes); Nesterov where the whole curvature whitens (binary breast cancer) or with
+    an L1 term; plain descent with a constant learning rate."""
+    from sklearn.datasets import load_breast_cancer, load_digits, make_classification
+
+    from sk_gdlogreg import GDLogisticRegression as GD
+
+    wide = make_classification(300, 200, n_informative=20, random_state=0)
+    digits = load_digits(return_X_y=True)
+    bc = load_breast_cancer(return_X_y=True)
+    cases = [
+        (wide, {}, "anderson"),
+        (digits, {}, "anderson"),
+        (bc, {}, "nesterov"),
+        (wide, dict(l1_ratio=1.0, C=0.1), "nesterov"),
+        (wide, dict(learning_rate=0.1), "gd"),
+    ]
+    for (X, y), params, expected in cases:
+        kw = dict(max_iter=30, tol=0, **params)
+        with pytest.warns(Warning):  # tol=0: max_iter is reached
+            auto = GD(**kw).fit(X, y)
+            solvers = ("gd", "nesterov") if "l1_ratio" in params else ("gd", "nesterov", "anderson")
+            others = {s: GD(solver=s, **kw).fit(X, y) for s in solvers}
+        assert [s for s, est in others.items() if _fits_alike(auto, est)] == [expected]
+
+
+def test_anderson_refuses_an_l1_term():
+    from sk_gdlogreg import GDLogisticRegression as GD
+
+    X, y = np.random.default_rng(0).standard_normal((40, 3)), np.arange(40) % 2
+    with pytest.raises(ValueError, match="solver='anderson' takes no L1 term"):
+        GD(solver="anderson", l1_ratio=0.5).fit(X, y)
+    GD(solver="anderson", l1_ratio=0.5, C=np.inf).fit(X, y)  # no penalty: no L1 term

@@ -249,7 +249,7 @@ def test_costly_per_class_renewals_are_less_frequent(m, d, n_classes, every):
     assert _coordinates.whitening(obj, 0.0, "whitening", True).every == every
 
 
-@pytest.mark.parametrize("solver", ["gd", "nesterov"])
+@pytest.mark.parametrize("solver", ["gd", "nesterov", "anderson"])
 def test_correlated_features_converge_in_few_iterations(solver):
     X, y = correlated()
     ref = LogisticRegression(C=1.0, tol=1e-10, max_iter=10_000).fit(X, y)
@@ -260,9 +260,12 @@ def test_correlated_features_converge_in_few_iterations(solver):
         )
         for pre in ("diagonal", "auto", "whitening")
     }
+    # Anderson's memory finds part of the curvature by itself: 56 diagonal iterations
+    # against 13 whitened (Nesterov: hundreds against a dozen)
+    factor = 3 if solver == "anderson" else 5
     for pre in ("auto", "whitening"):
         assert fits[pre].n_iter_ <= 50
-        assert fits[pre].n_iter_ * 5 < fits["diagonal"].n_iter_
+        assert fits[pre].n_iter_ * factor < fits["diagonal"].n_iter_
         J = reference.objective(X, y, None, fits[pre].coef_, fits[pre].intercept_, C=1.0)
         assert J == pytest.approx(J_ref, rel=1e-8)
 
