@@ -101,13 +101,14 @@ def solver_name(solver, learning_rate, *, whitened=True, l1=False):
     there is an L1 term, Anderson's elsewhere (diagonal coordinates, or one matrix
     per class of a softmax, which leaves the coupling of the classes to the steps).
 
-    Measured (one thread; iterations, Anderson / Nesterov): to F within 1e-6 on
-    the diagonal path, wide 5,000 x 1,000 28 / 36, sparse text 14 / 15, and with
-    ``preconditioner="diagonal"`` separable 50,000 x 100 at C=100 24 / 33, digits
-    87 / 132; default fits at tol 1e-8 with one matrix per class, digits 33 / 42
-    (0.81x the time), 10 classes 50,000 x 60 21 / 24 (0.94x). Whitened by the
-    whole curvature, where it is near the identity, Anderson took one to three
-    more: easy 8 / 7, separable 13 / 11, raw breast cancer 15 / 13, iris 15 / 14."""
+    Measured (iterations, Anderson / Nesterov): to F within 1e-6 on the diagonal
+    path, wide 5,000 x 1,000 23 / 36, sparse text 11 / 15, and with
+    ``preconditioner="diagonal"`` digits 77 / 132, separable 50,000 x 100 at C=100
+    33 / 33; default fits at tol 1e-8 with one matrix per class, digits 34 / 42, 10
+    classes 50,000 x 60 20 / 24. Whitened by the whole curvature, where it is near
+    the identity, Anderson took as many or up to two more: easy 7 / 7, separable
+    13 / 11, raw breast cancer 14 / 13 (iris and wine, whitened jointly: 13-15 /
+    14-16, the same within an iteration)."""
     if solver != "auto":
         return solver
     if learning_rate != "auto":
