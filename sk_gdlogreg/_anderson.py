@@ -107,9 +107,7 @@ def anderson(problem, coef, *, learning_rate, max_iter, tol, step0=1.0, callback
             it.begin(k)
             F, grad = problem.loss_grad(coef)  # forward and backward pass (F = J: no L1)
             if not math.isfinite(F):  # overflow: keep the last point with a finite F
-                it.diverged(k)
-                coef = finite
-                it.end(k, coef)
+                coef = it.overflowed(k, finite)
                 break
             finite = res.finite = coef
             if it.record(k, F, coef, grad, step):
@@ -128,9 +126,7 @@ def anderson(problem, coef, *, learning_rate, max_iter, tol, step0=1.0, callback
             new = memory.step(step)
             plain = len(memory.points) == 1
             if not problem.all_finite(new):
-                it.diverged(k)
-                coef = finite
-                it.end(k, coef)
+                coef = it.overflowed(k, finite)
                 break
             stop = it.progress(F, new, coef)
             previous = (coef, grad)

@@ -100,6 +100,13 @@ class _Iterations:
     def diverged(self, k):
         self.res.stopped, self.res.diverged_at = "diverged", k
 
+    def overflowed(self, k, finite):
+        """Iteration k overflowed: the stop is recorded and the iteration ends at
+        ``finite``, the last point at which F was finite, which is returned."""
+        self.diverged(k)
+        self.end(k, finite)
+        return finite
+
 
 def _slack(problem, J):
     """Rounding error allowed in a comparison of two values of J."""

@@ -72,9 +72,7 @@ def gradient_descent(problem, coef, *, learning_rate, max_iter, tol, step0=1.0, 
                 J, grad = problem.loss_grad(coef)  # forward and backward pass
             F = J + penalty.value(coef)
             if not math.isfinite(F):  # J overflowed: keep the last point with a finite F
-                it.diverged(k)
-                coef = res.coef
-                it.end(k, coef)
+                coef = it.overflowed(k, res.coef)
                 break
             res.coef = res.finite = coef  # the last point with a finite F
             stop = it.record(k, F, coef, grad, step)
@@ -148,9 +146,7 @@ def nesterov(problem, coef, *, learning_rate, max_iter, tol, step0=1.0, callback
             J, grad = problem.loss_grad(ahead)  # forward and backward pass
             F = J + penalty.value(ahead)
             if not math.isfinite(F):  # overflow: keep the last point with a finite F
-                it.diverged(k)
-                coef = finite
-                it.end(k, coef)
+                coef = it.overflowed(k, finite)
                 break
             finite = res.finite = ahead
             if it.record(k, F, ahead, grad, step):
@@ -170,9 +166,7 @@ def nesterov(problem, coef, *, learning_rate, max_iter, tol, step0=1.0, callback
                     step /= 2
             new = problem.prox(ahead, grad, step)  # the update, from ahead
             if not problem.all_finite(new):
-                it.diverged(k)
-                coef = finite
-                it.end(k, coef)
+                coef = it.overflowed(k, finite)
                 break
             stop = it.progress(F, new, coef)
             t_new = (1 + math.sqrt(1 + 4 * t**2)) / 2
