@@ -165,6 +165,7 @@ def time_to_optimum(m, d, quick):
     settings = [
         ("gd", "auto"),
         ("nesterov", "auto"),
+        ("anderson", "auto"),  # what solver="auto" takes for the 5 classes (per class)
         ("gd", 1.0),
         ("nesterov", 1.0),
     ]
