@@ -120,6 +120,7 @@ def anderson(problem, coef, *, learning_rate, max_iter, tol, step0=1.0, callback
                 bb = _bb_step(problem, coef - previous[0], grad - previous[1], last)
                 bb_steps = [*bb_steps, bb][-ANDERSON_STEPS:]
                 step = min(bb_steps)
+                it.step = step  # what the callback reports: this iteration's step
             if k > 0 and F > res.loss_curve[-2] + _slack(problem, F):
                 memory.clear()  # restart from the current point
             memory.add(coef, grad)

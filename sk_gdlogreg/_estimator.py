@@ -51,19 +51,21 @@ class GDLogisticRegression(CallbackSupportMixin, LinearClassifierMixin, BaseEsti
         given. ``"auto"`` chooses the steps in standardized coordinates, so the
         fit does not depend on the units of the features: with ``solver="gd"``,
         Barzilai-Borwein steps and backtracking line search, and the objective
-        never increases; with ``solver="nesterov"`` or ``"anderson"``, the
-        inverse of the local curvature seen between the last two iterates.
+        never increases; with ``solver="nesterov"``, the inverse of the local
+        curvature seen between the last two iterates; with ``"anderson"``, the
+        least such step of the last three.
     solver : {"auto", "gd", "nesterov", "anderson"}, default="auto"
         ``"gd"``: plain (proximal) gradient descent, the lecture's algorithm,
         with a loss curve that never goes up under ``learning_rate="auto"``.
         ``"nesterov"``: accelerated gradient descent (FISTA) with adaptive
         restart. ``"anderson"``: gradient descent with Anderson acceleration,
-        each step taken from the combination of the last 11 iterates whose
-        gradient is least (a memory of the curvature, from gradients alone);
-        no L1 term. ``"auto"``: with ``learning_rate="auto"``, ``"nesterov"``
+        each a gradient step from the combination of the last 11 iterates
+        whose combined gradient is least (a memory of the curvature, from
+        gradients alone); no L1 term. ``"auto"``: with ``learning_rate="auto"``, ``"nesterov"``
         where the features are whitened by the whole curvature or there is an
-        L1 term, ``"anderson"`` elsewhere (wide or sparse data, more than a few
-        classes), the faster on each in the benchmarks; ``"gd"`` with a float
+        L1 term, ``"anderson"`` elsewhere (wide or sparse data, and softmax fits
+        whitened class by class: many classes or features), the faster on each
+        in the benchmarks; ``"gd"`` with a float
         ``learning_rate``, which is then exactly the lecture's update
         ``w := w - learning_rate * dw``.
     max_iter : int, default=1000

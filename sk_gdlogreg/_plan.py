@@ -94,7 +94,7 @@ def _recording(recondition, last):
     return recorded
 
 
-def solver_name(solver, learning_rate, *, whitened=True, l1=False):
+def solver_name(solver, learning_rate, *, whitened, l1):
     """The solver ``solver="auto"`` stands for: plain gradient descent (the lecture's
     update, exactly) with a constant learning rate; with automatic steps, Nesterov's
     acceleration where the coordinates are ``whitened`` by the whole curvature or

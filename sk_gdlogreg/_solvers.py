@@ -164,6 +164,7 @@ def nesterov(problem, coef, *, learning_rate, max_iter, tol, step0=1.0, callback
                     step = _bb_step(problem, move, grad_change, step)
                 if rises >= 2:
                     step /= 2
+                it.step = step  # what the callback reports: this iteration's step
             new = problem.prox(ahead, grad, step)  # the update, from ahead
             if not problem.all_finite(new):
                 coef = it.overflowed(k, finite)

@@ -152,15 +152,39 @@ def test_anderson_ends_in_a_few_steps_on_a_quadratic():
 
 
 def test_anderson_restarts_when_the_objective_rises():
-    """A step too long makes J rise: the memory is cleared, and the next update is
-    the plain gradient step from the current point."""
-    problem = identity_problem(Quadratic(np.diag([1.0, 100.0, 1e4]), C))
+    """A step too long makes J rise: the memory is cleared, and the update that follows
+    is the plain gradient step from the point where J rose (read off the callback)."""
+
+    class Record:
+        models, steps = [], []
+
+        def begin(self, k):
+            pass
+
+        def end(self, k, model, F, residual, step):
+            self.models.append(model[0].copy())
+            self.steps.append(step)
+
+    A2 = np.diag([1.0, 100.0, 1e4])
+    problem = identity_problem(Quadratic(A2, C))
+    rec = Record()
     res = SOLVERS["anderson"](
-        problem, np.zeros((1, 3)), learning_rate=None, max_iter=300, tol=1e-9, step0=1.0
+        problem,
+        np.zeros((1, 3)),
+        learning_rate=None,
+        max_iter=300,
+        tol=1e-9,
+        step0=1.0,
+        callback=rec,
     )
     assert res.converged
     np.testing.assert_allclose(res.coef[0], C, atol=1e-8)
-    assert np.any(np.diff(res.loss_curve) > 0)  # the first step overshoots by far
+    rises = np.flatnonzero(np.diff(res.loss_curve) > 0) + 1
+    assert len(rises)  # the first step (1.0 against 1 / L = 1e-4) overshoots by far
+    for k in rises:
+        x = rec.models[k - 1]  # the point iteration k took its gradient at
+        plain = x - rec.steps[k] * (A2 @ (x - C))  # the step the callback reports
+        np.testing.assert_allclose(rec.models[k], plain, rtol=1e-12)
 
 
 def test_penalty_prox_value_and_subgradient():
