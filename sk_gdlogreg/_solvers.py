@@ -1,4 +1,4 @@
-"""Gradient descent and its accelerated form, with step sizes and stopping.
+"""Gradient descent and its accelerated forms (Nesterov, Anderson), step sizes, stopping.
 
 Every solver minimizes F = J + h, J smooth (``problem.loss_grad``, the cost with
 its L2 term) and h the L1 penalty (``problem.penalty``), by proximal gradient
